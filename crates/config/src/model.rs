@@ -1,0 +1,425 @@
+//! The config structs. One struct per component, `deny_unknown_fields`, every field documented,
+//! defaults instead of `Option` where a sensible default exists.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole hallwatch config file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The hall this server watches.
+    pub site: SiteConfig,
+    /// Cameras, each with its own ingest pipeline.
+    #[serde(default)]
+    pub cameras: Vec<CameraConfig>,
+    /// Zones drawn on the cameras' images.
+    #[serde(default)]
+    pub zones: Vec<ZoneConfig>,
+    /// Where data is kept.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// The HTTP server.
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// The hall itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Short stable id (letters, digits, '-', '_'), used in exports and topics.
+    pub id: String,
+    /// Display name, e.g. "Trung tâm Phục vụ hành chính công xã An Phú".
+    #[serde(default)]
+    pub name: String,
+    /// IANA time zone for local days and working hours.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".into()
+}
+
+/// One camera.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Unique id (letters, digits, '-', '_').
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// A disabled camera is validated but not started.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where the video comes from.
+    pub source: SourceConfig,
+    /// What is handed to analysis.
+    #[serde(default)]
+    pub analysis: AnalysisConfig,
+    /// Restart policy.
+    #[serde(default)]
+    pub supervision: SupervisionConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Kind of video source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// An RTSP camera or NVR channel (H.264 or H.265).
+    Rtsp,
+    /// A video file of any container GStreamer's decodebin plays.
+    File,
+    /// GStreamer's videotestsrc, live.
+    Test,
+}
+
+/// RTSP lower transport.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtspTransport {
+    /// RTP interleaved in the RTSP TCP connection: works through NAT and firewalls.
+    #[default]
+    Tcp,
+    /// RTP over UDP: lower latency on a clean LAN.
+    Udp,
+    /// Let the server and client negotiate (UDP first, then TCP).
+    Auto,
+}
+
+/// Where a camera's video comes from. Which fields apply depends on `kind`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `rtsp`, `file` or `test`.
+    pub kind: SourceKind,
+    /// rtsp: `rtsp://host[:port]/path`. Credentials may be embedded (`rtsp://user:pass@host/`)
+    /// or given in `username`/`password`; they never appear in logs.
+    #[serde(default)]
+    pub url: String,
+    /// rtsp: user name, if not in the URL.
+    #[serde(default)]
+    pub username: String,
+    /// rtsp: password, if not in the URL.
+    #[serde(default)]
+    pub password: String,
+    /// rtsp: `tcp` (default), `udp` or `auto`.
+    #[serde(default)]
+    pub transport: RtspTransport,
+    /// rtsp: jitter buffer in milliseconds.
+    #[serde(default = "default_latency_ms")]
+    pub latency_ms: u32,
+    /// file: path of the video file.
+    #[serde(default)]
+    pub path: String,
+    /// file: start over at the end instead of finishing (demo cameras).
+    #[serde(default, rename = "loop")]
+    pub looping: bool,
+    /// test: videotestsrc pattern name (e.g. `ball`, `smpte`).
+    #[serde(default = "default_pattern")]
+    pub pattern: String,
+    /// test: width of the generated picture.
+    #[serde(default = "default_test_width")]
+    pub width: u32,
+    /// test: height of the generated picture.
+    #[serde(default = "default_test_height")]
+    pub height: u32,
+    /// test: frames per second of the generated stream.
+    #[serde(default = "default_test_fps")]
+    pub fps: u32,
+}
+
+fn default_latency_ms() -> u32 {
+    200
+}
+fn default_pattern() -> String {
+    "ball".into()
+}
+fn default_test_width() -> u32 {
+    640
+}
+fn default_test_height() -> u32 {
+    480
+}
+fn default_test_fps() -> u32 {
+    25
+}
+
+/// What a camera hands to analysis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    /// Frames per second handed to analysis; frames are dropped before colour conversion.
+    /// 0 = every decoded frame.
+    #[serde(default = "default_analysis_fps")]
+    pub fps: f64,
+    /// Width of analysed frames in pixels; 0 = from `height` keeping the aspect, or the source's.
+    #[serde(default)]
+    pub width: u32,
+    /// Height of analysed frames in pixels; 0 = from `width` keeping the aspect, or the source's.
+    #[serde(default)]
+    pub height: u32,
+    /// Decode keyframes only (the decoder skips every delta frame). Cheapest, but the analysis
+    /// rate is then bounded by the stream's keyframe interval.
+    #[serde(default)]
+    pub keyframes_only: bool,
+    /// Frames held for analysis; when analysis lags, the oldest is dropped.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+}
+
+fn default_analysis_fps() -> f64 {
+    2.0
+}
+fn default_queue() -> usize {
+    4
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            fps: default_analysis_fps(),
+            width: 0,
+            height: 0,
+            keyframes_only: false,
+            queue: default_queue(),
+        }
+    }
+}
+
+/// How a failed camera is restarted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionConfig {
+    /// First restart delay in seconds; doubles after each failed attempt.
+    #[serde(default = "default_backoff_initial")]
+    pub backoff_initial_s: f64,
+    /// Upper bound of the restart delay in seconds.
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max_s: f64,
+    /// A running camera that delivers no frame for this many seconds is restarted.
+    #[serde(default = "default_no_frame_timeout")]
+    pub no_frame_timeout_s: f64,
+    /// A starting camera must deliver its first frame within this many seconds.
+    #[serde(default = "default_start_timeout")]
+    pub start_timeout_s: f64,
+}
+
+fn default_backoff_initial() -> f64 {
+    1.0
+}
+fn default_backoff_max() -> f64 {
+    30.0
+}
+fn default_no_frame_timeout() -> f64 {
+    10.0
+}
+fn default_start_timeout() -> f64 {
+    20.0
+}
+
+impl Default for SupervisionConfig {
+    fn default() -> Self {
+        Self {
+            backoff_initial_s: default_backoff_initial(),
+            backoff_max_s: default_backoff_max(),
+            no_frame_timeout_s: default_no_frame_timeout(),
+            start_timeout_s: default_start_timeout(),
+        }
+    }
+}
+
+/// What a zone means for the hall model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ZoneRole {
+    /// Seats and queue line: people here are waiting.
+    Waiting,
+    /// The service point in front of a numbered counter (quầy).
+    Counter,
+    /// A line people cross to enter or leave the hall.
+    Entrance,
+    /// Nobody here is counted (corridors, posters with faces, staff-only areas).
+    Ignore,
+}
+
+/// Which side of an entrance line is inside the hall, looking from its first point to its second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InsideSide {
+    /// Left of the directed line.
+    #[default]
+    Left,
+    /// Right of the directed line.
+    Right,
+}
+
+/// A zone on one camera's image, in normalised `[0, 1]` coordinates (x right, y down).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneConfig {
+    /// Unique id.
+    pub id: String,
+    /// Display name, e.g. "Khu chờ A".
+    #[serde(default)]
+    pub name: String,
+    /// The camera whose image the zone is drawn on.
+    pub camera: String,
+    /// `waiting`, `counter`, `entrance` or `ignore`.
+    pub role: ZoneRole,
+    /// waiting / counter / ignore: polygon vertices, at least 3.
+    #[serde(default)]
+    pub polygon: Vec<[f64; 2]>,
+    /// counter: the counter (quầy) number, 1 or more.
+    #[serde(default)]
+    pub counter: u32,
+    /// counter: optional polygon behind the counter where staff sit; people there are never
+    /// counted as citizens.
+    #[serde(default)]
+    pub staff_polygon: Vec<[f64; 2]>,
+    /// entrance: the line's two end points.
+    #[serde(default)]
+    pub line: Vec<[f64; 2]>,
+    /// entrance: which side of the line is inside.
+    #[serde(default)]
+    pub inside: InsideSide,
+}
+
+/// Where hallwatch keeps its data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Folder for the event store and exports.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: String,
+    /// Write video frames to disk (snapshots for debugging). Off by default: privacy by design.
+    #[serde(default)]
+    pub save_frames: bool,
+}
+
+fn default_data_dir() -> String {
+    "data".into()
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: default_data_dir(),
+            save_frames: false,
+        }
+    }
+}
+
+/// The HTTP server (API and dashboard).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: default_bind(),
+        }
+    }
+}
+
+impl SourceConfig {
+    /// True when the URL carries `user[:password]@`.
+    pub fn url_has_userinfo(&self) -> bool {
+        userinfo_range(&self.url).is_some()
+    }
+
+    /// The URL with any `user:password@` replaced by `***@`, safe to print:
+    /// `rtsp://admin:secret@10.0.0.5/ch1` gives `rtsp://***@10.0.0.5/ch1`.
+    pub fn redacted_url(&self) -> String {
+        match userinfo_range(&self.url) {
+            None => self.url.clone(),
+            Some((start, at)) => format!("{}***{}", &self.url[..start], &self.url[at..]),
+        }
+    }
+
+    /// `(url without credentials, user, password)`.
+    ///
+    /// Credentials embedded in the URL (`rtsp://user:pass@host/...`, percent-decoded, so
+    /// `p%40ss` gives `p@ss`) win over the `username` / `password` fields; a URL with a user but
+    /// no password takes the password from the `password` field. Without credentials in the URL
+    /// the URL is returned unchanged with the two fields. Empty strings mean "not given".
+    pub fn credentials(&self) -> (String, String, String) {
+        match userinfo_range(&self.url) {
+            None => (
+                self.url.clone(),
+                self.username.clone(),
+                self.password.clone(),
+            ),
+            Some((start, at)) => {
+                let userinfo = &self.url[start..at];
+                let (user, password) = match userinfo.split_once(':') {
+                    Some((u, p)) => (percent_decode(u), percent_decode(p)),
+                    None => (percent_decode(userinfo), self.password.clone()),
+                };
+                let url = format!("{}{}", &self.url[..start], &self.url[at + 1..]);
+                (url, user, password)
+            }
+        }
+    }
+}
+
+/// The authority of `scheme://authority/path...` as a byte range, if the URL has a scheme.
+pub(crate) fn authority_range(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map(|i| start + i)
+        .unwrap_or(url.len());
+    Some((start, end))
+}
+
+/// Where the URL's `user[:password]` starts and where its `@` is, when it has one.
+pub(crate) fn userinfo_range(url: &str) -> Option<(usize, usize)> {
+    let (start, end) = authority_range(url)?;
+    // The last '@': an unencoded '@' in a password still splits correctly.
+    url[start..end].rfind('@').map(|at| (start, start + at))
+}
+
+/// Decodes `%XX` escapes; invalid escapes are kept as written.
+fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}

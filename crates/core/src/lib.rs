@@ -1,0 +1,17 @@
+//! hallwatch-core: the plain types that flow through hallwatch, and nothing that does I/O.
+//!
+//! Data moves one way through the system: ingest -> detect -> track -> analytics -> serve/alerts.
+//! This crate holds the vocabulary every stage shares:
+//!
+//! - [`CameraId`], [`Frame`] and [`FrameTime`]: an analysed video frame with the time the stream
+//!   itself gave it (media time for files, wall clock for live sources), never the processing clock.
+//! - [`CameraHealth`], [`CameraState`] and [`Downtime`]: what an operator reads about each camera.
+//! - [`redact`]: strips credentials from URLs and messages before they reach logs or errors.
+#![deny(missing_docs)]
+
+mod frame;
+mod health;
+pub mod redact;
+
+pub use frame::{CameraId, Frame, FrameTime};
+pub use health::{CameraHealth, CameraState, Downtime};

@@ -1,0 +1,168 @@
+//! The `hallwatch` command.
+//!
+//! Subcommands: `demo` (the sample footage through the pipeline with live progress),
+//! `check-config` (every config error at once, with its path), `probe` (what an operator runs
+//! when wiring a camera) and `ingest` (run a config's cameras with live status).
+
+mod cli_ingest;
+mod probe;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hallwatch", version, about = "Service-quality figures from a one-stop hall's CCTV")]
+struct Cli {
+    /// Log filter (tracing env-filter syntax), e.g. `info` or `hallwatch_ingest=debug`.
+    #[arg(long, global = true, env = "HALLWATCH_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the sample footage (vtest.avi from the setup cache) through ingest with live progress.
+    Demo {
+        /// Footage to use instead of the cached vtest.avi.
+        #[arg(long)]
+        footage: Option<PathBuf>,
+    },
+    /// Checks a config file and lists every error with its path.
+    CheckConfig {
+        /// The TOML config file.
+        file: PathBuf,
+    },
+    /// Opens a source (rtsp://..., a file, or test:PATTERN), prints codec, resolution and frame
+    /// rate, decodes frames and reports the decode rate.
+    Probe {
+        /// rtsp:// URL (credentials allowed, never printed), file path, or test:PATTERN.
+        source: String,
+        /// Frames to decode.
+        #[arg(long, short = 'n', default_value_t = 100)]
+        frames: u64,
+        /// RTSP transport: tcp, udp or auto.
+        #[arg(long, default_value = "tcp")]
+        transport: String,
+        /// Seconds to wait for the first frame.
+        #[arg(long, default_value_t = 20.0)]
+        timeout: f64,
+    },
+    /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
+    Ingest {
+        /// The TOML config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::CheckConfig { file } => Ok(check_config(&file)),
+        Command::Probe {
+            source,
+            frames,
+            transport,
+            timeout,
+        } => probe::run(&source, frames, &transport, timeout),
+        Command::Ingest { config, seconds } => {
+            let cfg = match hallwatch_config::Config::load(&config) {
+                Ok(c) => c,
+                Err(errors) => {
+                    eprintln!("{}: invalid config:\n{errors}", config.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            cli_ingest::run(&cfg, seconds)
+        }
+        Command::Demo { footage } => {
+            let footage = match footage {
+                Some(f) => f,
+                None => default_footage()?,
+            };
+            let cfg = demo_config(&footage)?;
+            println!(
+                "hallwatch demo: {} through ingest (2 fps analysis, 768 px wide). Ctrl-C stops.",
+                footage.display()
+            );
+            cli_ingest::run(&cfg, None)
+        }
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match hallwatch_config::Config::load(file) {
+        Ok(cfg) => {
+            println!(
+                "{}: ok (site '{}', {} cameras, {} zones)",
+                file.display(),
+                cfg.site.id,
+                cfg.cameras.len(),
+                cfg.zones.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!(
+                "{}: {} error(s):",
+                file.display(),
+                errors.errors().len()
+            );
+            for e in errors.errors() {
+                eprintln!("  {e}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The cached sample footage (`scripts/dev setup` puts it there).
+fn default_footage() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("HALLWATCH_VTEST") {
+        return Ok(PathBuf::from(p));
+    }
+    let cache = std::env::var_os("HALLWATCH_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/hallwatch")))
+        .ok_or_else(|| anyhow::anyhow!("neither HALLWATCH_CACHE nor HOME is set"))?;
+    let p = cache.join("footage/vtest.avi");
+    if !p.is_file() {
+        anyhow::bail!(
+            "sample footage {} is missing: run `scripts/dev setup`, or pass --footage FILE",
+            p.display()
+        );
+    }
+    Ok(p)
+}
+
+fn demo_config(footage: &std::path::Path) -> Result<hallwatch_config::Config> {
+    let mut text = String::from(include_str!("demo.toml"));
+    text = text.replace(
+        "@FOOTAGE@",
+        &toml::Value::String(footage.display().to_string()).to_string(),
+    );
+    hallwatch_config::Config::from_toml_str(&text)
+        .map_err(|e| anyhow::anyhow!("embedded demo config is invalid:\n{e}"))
+}

@@ -1,0 +1,168 @@
+//! Shared helpers for hallwatch's end-to-end tests: where the sample footage is, free loopback
+//! ports, a local RTSP camera process, and waiting for conditions with a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The sample footage vtest.avi fetched by `scripts/dev setup` (768x576, 795 frames, 10 fps).
+/// Panics with the fix when it is missing: the test command installs it.
+pub fn vtest() -> PathBuf {
+    let path = std::env::var_os("HALLWATCH_VTEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("footage/vtest.avi"));
+    assert!(
+        path.is_file(),
+        "sample footage {} is missing: run `scripts/dev setup` (or `scripts/dev test`)",
+        path.display()
+    );
+    path
+}
+
+/// The setup cache: $HALLWATCH_CACHE or ~/.cache/hallwatch.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("HALLWATCH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/hallwatch")
+        })
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port on loopback");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Polls `cond` every 20 ms until it holds or `timeout` passes; returns whether it held.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Options of a local RTSP camera.
+#[derive(Clone, Debug)]
+pub struct RtspOptions {
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// File served, decoded and re-encoded live.
+    pub file: PathBuf,
+    /// `h264` or `h265`.
+    pub codec: &'static str,
+    /// Mount path.
+    pub path: &'static str,
+    /// Basic-auth user and password, if any.
+    pub auth: Option<(&'static str, &'static str)>,
+}
+
+impl RtspOptions {
+    /// H.264 at /cam on a free port, no auth.
+    pub fn new(file: PathBuf) -> Self {
+        Self {
+            port: free_port(),
+            file,
+            codec: "h264",
+            path: "/cam",
+            auth: None,
+        }
+    }
+
+    /// The URL clients use (without credentials).
+    pub fn url(&self) -> String {
+        format!("rtsp://127.0.0.1:{}{}", self.port, self.path)
+    }
+}
+
+/// A running `test-rtsp-server` process; killed on drop.
+pub struct RtspServer {
+    child: Child,
+}
+
+impl RtspServer {
+    /// Starts the server binary `exe` (pass `env!("CARGO_BIN_EXE_test-rtsp-server")`) and waits
+    /// until it listens.
+    pub fn start(exe: &str, o: &RtspOptions) -> Self {
+        let mut cmd = Command::new(exe);
+        cmd.arg("--port")
+            .arg(o.port.to_string())
+            .arg("--file")
+            .arg(&o.file)
+            .arg("--codec")
+            .arg(o.codec)
+            .arg("--path")
+            .arg(o.path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some((u, p)) = o.auth {
+            cmd.arg("--user").arg(u).arg("--password").arg(p);
+        }
+        let mut child = cmd.spawn().expect("start test-rtsp-server");
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read server banner");
+        assert!(line.starts_with("READY"), "server did not start: {line:?}");
+        Self { child }
+    }
+
+    /// Kills the server (the camera sees its connection drop).
+    pub fn kill(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RtspServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One camera config from TOML pieces, through the real config loader: `source` is an inline
+/// table (`{ kind = "file", path = "..." }`), `extra` more keys of the camera (`analysis = {..}`).
+pub fn camera(id: &str, source: &str, extra: &str) -> hallwatch_config::CameraConfig {
+    let text = format!("[site]\nid = \"t\"\n\n[[cameras]]\nid = \"{id}\"\nsource = {source}\n{extra}\n");
+    let mut cfg = hallwatch_config::Config::from_toml_str(&text)
+        .unwrap_or_else(|e| panic!("test config invalid:\n{e}\n---\n{text}"));
+    cfg.cameras.remove(0)
+}
+
+/// A TOML basic string for `s` (quotes and backslashes escaped).
+pub fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Receives a file camera's frames until it has ended and its queue is empty, or `timeout`.
+pub fn drain(cam: &hallwatch_ingest::CameraHandle, timeout: Duration) -> Vec<hallwatch_core::Frame> {
+    use hallwatch_core::CameraState;
+    let end = Instant::now() + timeout;
+    let mut frames = Vec::new();
+    while Instant::now() < end {
+        match cam.frames().recv_timeout(Duration::from_millis(100)) {
+            Ok(f) => frames.push(f),
+            Err(_) => {
+                let state = cam.health().state;
+                if matches!(state, CameraState::Finished | CameraState::Failed) && cam.frames().is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    frames
+}
