@@ -92,7 +92,7 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 /// The top-level keys of a config file.
-const SECTIONS: &[&str] = &["site", "cameras", "zones", "storage", "server"];
+const SECTIONS: &[&str] = &["site", "cameras", "zones", "storage", "server", "detector"];
 
 impl Config {
     /// Reads and checks a config file. A file that cannot be read gives one error whose path is
@@ -138,6 +138,10 @@ impl Config {
             Some(v) => parse_item::<ServerConfig>(v.clone(), "server", &mut errors),
             None => Some(ServerConfig::default()),
         };
+        let detector = match table.get("detector") {
+            Some(v) => parse_item::<DetectorConfig>(v.clone(), "detector", &mut errors),
+            None => Some(DetectorConfig::default()),
+        };
 
         validate::check(
             &validate::Parsed {
@@ -147,19 +151,23 @@ impl Config {
                 zones: &zones,
                 storage: storage.as_ref(),
                 server: server.as_ref(),
+                detector: detector.as_ref(),
             },
             &mut errors,
         );
         // Group the errors by section and item, keeping their order within an item.
         errors.sort_by_key(|e| error_position(&e.path));
-        match (site, storage, server) {
-            (Some(site), Some(storage), Some(server)) if errors.is_empty() => Ok(Config {
-                site,
-                cameras: cameras.into_iter().flatten().collect(),
-                zones: zones.into_iter().flatten().collect(),
-                storage,
-                server,
-            }),
+        match (site, storage, server, detector) {
+            (Some(site), Some(storage), Some(server), Some(detector)) if errors.is_empty() => {
+                Ok(Config {
+                    site,
+                    cameras: cameras.into_iter().flatten().collect(),
+                    zones: zones.into_iter().flatten().collect(),
+                    storage,
+                    server,
+                    detector,
+                })
+            }
             _ => {
                 if errors.is_empty() {
                     // Not reachable: every item that fails to parse records an error.

@@ -21,6 +21,9 @@ pub struct Config {
     /// The HTTP server.
     #[serde(default)]
     pub server: ServerConfig,
+    /// The person detector shared by all cameras.
+    #[serde(default)]
+    pub detector: DetectorConfig,
 }
 
 /// The hall itself.
@@ -61,6 +64,9 @@ pub struct CameraConfig {
     /// Restart policy.
     #[serde(default)]
     pub supervision: SupervisionConfig,
+    /// How this camera's frames are run through the detector.
+    #[serde(default)]
+    pub detect: CameraDetectConfig,
 }
 
 fn yes() -> bool {
@@ -422,4 +428,79 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// The person detector: one model for all cameras, run on dedicated worker threads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Model manifest (`models/*.toml`); relative paths are taken from the working directory.
+    #[serde(default = "default_manifest")]
+    pub model: String,
+    /// Worker threads, each with its own ONNX Runtime session, fed by all cameras.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// ONNX Runtime intra-op threads per worker; 0 = one per CPU core divided among workers.
+    #[serde(default)]
+    pub intra_threads: usize,
+}
+
+fn default_manifest() -> String {
+    "models/centernet_mb3_512.toml".into()
+}
+fn default_workers() -> usize {
+    1
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            model: default_manifest(),
+            workers: default_workers(),
+            intra_threads: 0,
+        }
+    }
+}
+
+/// Per-camera detection settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraDetectConfig {
+    /// Score threshold; 0 = the model manifest's default.
+    #[serde(default)]
+    pub score_threshold: f32,
+    /// Regions of interest `[x1, y1, x2, y2]` in normalised image coordinates. Each is cropped
+    /// and resized to the model input, so distant people get more pixels; boxes cut by crop
+    /// seams are merged. Empty = the whole frame.
+    #[serde(default)]
+    pub regions: Vec<[f64; 4]>,
+    /// Skip inference on frames where nothing moved (the last detections stand).
+    #[serde(default = "yes")]
+    pub motion_gating: bool,
+    /// Share of the small grey picture's pixels that must change to count as motion.
+    #[serde(default = "default_motion_threshold")]
+    pub motion_threshold: f64,
+    /// A full detection runs at least this often (stream seconds), motion or not, so seated,
+    /// still people are never lost.
+    #[serde(default = "default_full_pass")]
+    pub full_pass_s: f64,
+}
+
+fn default_motion_threshold() -> f64 {
+    0.002
+}
+fn default_full_pass() -> f64 {
+    10.0
+}
+
+impl Default for CameraDetectConfig {
+    fn default() -> Self {
+        Self {
+            score_threshold: 0.0,
+            regions: Vec::new(),
+            motion_gating: true,
+            motion_threshold: default_motion_threshold(),
+            full_pass_s: default_full_pass(),
+        }
+    }
 }

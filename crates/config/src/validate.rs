@@ -18,6 +18,7 @@ pub(crate) struct Parsed<'a> {
     pub zones: &'a [Option<ZoneConfig>],
     pub storage: Option<&'a StorageConfig>,
     pub server: Option<&'a ServerConfig>,
+    pub detector: Option<&'a DetectorConfig>,
 }
 
 fn well_formed_id(id: &str) -> bool {
@@ -252,6 +253,31 @@ fn check_camera(p: &str, c: &CameraConfig, source_keys: &[&str], errors: &mut Ve
             "must be at least 1",
         ));
     }
+    let d = &c.detect;
+    if !(0.0..=1.0).contains(&d.score_threshold) {
+        errors.push(ConfigError::new(
+            format!("{p}.detect.score_threshold"),
+            format!("{} is outside [0, 1]", d.score_threshold),
+        ));
+    }
+    for (i, r) in d.regions.iter().enumerate() {
+        let inside = r.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v));
+        if !inside || r[2] <= r[0] || r[3] <= r[1] {
+            errors.push(ConfigError::new(
+                format!("{p}.detect.regions[{i}]"),
+                format!(
+                    "{r:?} must be [x1, y1, x2, y2] with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1"
+                ),
+            ));
+        }
+    }
+    if !(d.motion_threshold.is_finite() && (0.0..=1.0).contains(&d.motion_threshold)) {
+        errors.push(ConfigError::new(
+            format!("{p}.detect.motion_threshold"),
+            format!("{} is outside [0, 1]", d.motion_threshold),
+        ));
+    }
+    positive(format!("{p}.detect.full_pass_s"), d.full_pass_s, errors);
     let s = &c.supervision;
     positive(
         format!("{p}.supervision.backoff_initial_s"),
@@ -381,6 +407,14 @@ fn check_zone(
 
 /// Adds every semantic error of the parsed parts to `errors`.
 pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
+    if let Some(d) = parsed.detector {
+        if d.model.trim().is_empty() {
+            errors.push(ConfigError::new("detector.model", "missing (a model manifest path)"));
+        }
+        if d.workers == 0 {
+            errors.push(ConfigError::new("detector.workers", "must be at least 1"));
+        }
+    }
     if let Some(site) = parsed.site {
         check_id("site.id".into(), &site.id, errors);
         if site.timezone.trim().is_empty() {
