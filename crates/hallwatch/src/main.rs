@@ -5,6 +5,7 @@
 //! when wiring a camera) and `ingest` (run a config's cameras with live status).
 
 mod cli_ingest;
+mod detect_cmd;
 mod probe;
 
 use anyhow::Result;
@@ -50,6 +51,27 @@ enum Command {
         #[arg(long, default_value_t = 20.0)]
         timeout: f64,
     },
+    /// Runs the person detector over a video file and writes MOTChallenge detections
+    /// (`frame,-1,x,y,w,h,score,-1,-1,-1`, frame = 1-based decoded frame, source pixels).
+    Detect {
+        /// The video file.
+        file: PathBuf,
+        /// Model manifest (default: models/centernet_mb3_512.toml).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Run on every Nth decoded frame.
+        #[arg(long, default_value_t = 1)]
+        every: u64,
+        /// Score threshold (default: the manifest's).
+        #[arg(long, default_value_t = 0.0)]
+        threshold: f32,
+        /// ONNX Runtime intra-op threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -87,6 +109,24 @@ fn run(command: Command) -> Result<ExitCode> {
             transport,
             timeout,
         } => probe::run(&source, frames, &transport, timeout),
+        Command::Detect {
+            file,
+            model,
+            every,
+            threshold,
+            threads,
+            out,
+        } => {
+            detect_cmd::run(&detect_cmd::DetectArgs {
+                file,
+                model: model.unwrap_or_else(detect_cmd::default_model),
+                every,
+                threshold,
+                threads,
+                out,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ingest { config, seconds } => {
             let cfg = match hallwatch_config::Config::load(&config) {
                 Ok(c) => c,

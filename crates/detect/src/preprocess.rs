@@ -1,0 +1,225 @@
+//! Fitting a frame (or a region of it) to the model input, and mapping boxes back.
+
+use crate::manifest::{ColourOrder, DType, InputSpec, Layout, ResizeMode};
+use crate::DetectError;
+use hallwatch_core::{BBox, Frame};
+use opencv::core::{Mat, Rect, Size, Vec3b};
+use opencv::imgproc;
+use opencv::prelude::*;
+
+/// A rectangle of the frame in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Left.
+    pub x: u32,
+    /// Top.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+impl Region {
+    /// The whole frame.
+    pub fn full(frame: &Frame) -> Self {
+        Self {
+            x: 0,
+            y: 0,
+            w: frame.width,
+            h: frame.height,
+        }
+    }
+
+    /// A normalised `[x1, y1, x2, y2]` rectangle on a `w x h` frame, rounded to whole pixels
+    /// and kept inside it (at least one pixel).
+    pub fn from_normalised(r: [f64; 4], w: u32, h: u32) -> Self {
+        let px = |v: f64, max: u32| ((v.clamp(0.0, 1.0) * max as f64).round() as u32).min(max);
+        let (x1, y1) = (px(r[0], w), px(r[1], h));
+        let (x2, y2) = (px(r[2], w).max(x1 + 1).min(w), px(r[3], h).max(y1 + 1).min(h));
+        Self {
+            x: x1.min(w.saturating_sub(1)),
+            y: y1.min(h.saturating_sub(1)),
+            w: x2.saturating_sub(x1).max(1),
+            h: y2.saturating_sub(y1).max(1),
+        }
+    }
+}
+
+/// How model-input pixels map back to frame pixels for one inference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mapping {
+    /// Model pixels per frame pixel, horizontally.
+    pub sx: f32,
+    /// Model pixels per frame pixel, vertically.
+    pub sy: f32,
+    /// Letterbox offset in model pixels.
+    pub pad_x: f32,
+    /// Letterbox offset in model pixels.
+    pub pad_y: f32,
+    /// The region in the frame.
+    pub region: Region,
+}
+
+impl Mapping {
+    /// A box in model-input pixels, in frame pixels, clipped to the region.
+    pub fn to_frame(&self, b: &BBox) -> BBox {
+        let r = self.region;
+        let (x0, y0) = (r.x as f32, r.y as f32);
+        let (x1, y1) = ((r.x + r.w) as f32, (r.y + r.h) as f32);
+        let x = |v: f32| ((v - self.pad_x) / self.sx + x0).clamp(x0, x1);
+        let y = |v: f32| ((v - self.pad_y) / self.sy + y0).clamp(y0, y1);
+        BBox::new(x(b.x1), y(b.y1), x(b.x2), y(b.y2))
+    }
+}
+
+/// The model input for one region, ready for the session.
+pub struct Prepared {
+    /// f32 input (when the model takes f32).
+    pub f32: Vec<f32>,
+    /// u8 input (when the model takes u8).
+    pub u8: Vec<u8>,
+    /// Tensor shape.
+    pub shape: [usize; 4],
+    /// Mapping back to the frame.
+    pub mapping: Mapping,
+}
+
+/// Reusable buffers for preparing inputs.
+pub struct Preprocessor {
+    spec: InputSpec,
+    resized: Vec<u8>,
+    /// Per-channel `a * p + b` taking a 0..255 pixel to the model's value, in model channel order.
+    affine: [(f32, f32); 3],
+}
+
+impl Preprocessor {
+    /// For a model input.
+    pub fn new(spec: &InputSpec) -> Self {
+        let (lo, hi) = (spec.range[0], spec.range[1]);
+        let scale = (hi - lo) / 255.0;
+        let affine = std::array::from_fn(|c| {
+            (scale / spec.std[c], (lo - spec.mean[c]) / spec.std[c])
+        });
+        Self {
+            spec: spec.clone(),
+            resized: Vec::new(),
+            affine,
+        }
+    }
+
+    /// Resizes `region` of `frame` to the model input and lays it out as the model wants.
+    pub fn prepare(&mut self, frame: &Frame, region: Region) -> Result<Prepared, DetectError> {
+        let (iw, ih) = (self.spec.width as i32, self.spec.height as i32);
+        let expected = frame.width as usize * frame.height as usize * 3;
+        if frame.data.len() != expected || frame.width == 0 || frame.height == 0 {
+            return Err(DetectError::Image(format!(
+                "frame {}x{} has {} bytes, expected {expected}",
+                frame.width,
+                frame.height,
+                frame.data.len()
+            )));
+        }
+        let src = Mat::new_rows_cols_with_bytes::<Vec3b>(
+            frame.height as i32,
+            frame.width as i32,
+            &frame.data,
+        )?;
+        let rect = Rect::new(region.x as i32, region.y as i32, region.w as i32, region.h as i32);
+        let roi = Mat::roi(&src, rect)?;
+        let (nw, nh, pad_x, pad_y) = match self.spec.resize {
+            ResizeMode::Stretch => (iw, ih, 0, 0),
+            ResizeMode::Letterbox => {
+                let s = (iw as f32 / region.w as f32).min(ih as f32 / region.h as f32);
+                let nw = ((region.w as f32 * s).round() as i32).clamp(1, iw);
+                let nh = ((region.h as f32 * s).round() as i32).clamp(1, ih);
+                (nw, nh, (iw - nw) / 2, (ih - nh) / 2)
+            }
+        };
+        self.resized.clear();
+        self.resized
+            .resize(iw as usize * ih as usize * 3, self.spec.pad_value);
+        {
+            let mut dst = Mat::new_rows_cols_with_bytes_mut::<Vec3b>(ih, iw, &mut self.resized)?;
+            let mut target = Mat::roi_mut(&mut dst, Rect::new(pad_x, pad_y, nw, nh))?;
+            // INTER_AREA averages when shrinking (no aliasing on distant people); linear when
+            // enlarging a small region.
+            let shrinking = nw < region.w as i32 || nh < region.h as i32;
+            let interp = if shrinking {
+                imgproc::INTER_AREA
+            } else {
+                imgproc::INTER_LINEAR
+            };
+            let mut out = Mat::default();
+            imgproc::resize(&roi, &mut out, Size::new(nw, nh), 0.0, 0.0, interp)?;
+            out.copy_to(&mut target)?;
+        }
+        let mapping = Mapping {
+            sx: nw as f32 / region.w as f32,
+            sy: nh as f32 / region.h as f32,
+            pad_x: pad_x as f32,
+            pad_y: pad_y as f32,
+            region,
+        };
+        let (w, h) = (iw as usize, ih as usize);
+        let shape = match self.spec.layout {
+            Layout::Nhwc => [1, h, w, 3],
+            Layout::Nchw => [1, 3, h, w],
+        };
+        // Model channel c reads frame channel order[c].
+        let order = match self.spec.colour {
+            ColourOrder::Rgb => [0usize, 1, 2],
+            ColourOrder::Bgr => [2, 1, 0],
+        };
+        let px = &self.resized;
+        let mut prepared = Prepared {
+            f32: Vec::new(),
+            u8: Vec::new(),
+            shape,
+            mapping,
+        };
+        match (self.spec.dtype, self.spec.layout) {
+            (DType::F32, Layout::Nhwc) => {
+                let a = self.affine;
+                prepared.f32 = px
+                    .chunks_exact(3)
+                    .flat_map(|p| {
+                        [
+                            p[order[0]] as f32 * a[0].0 + a[0].1,
+                            p[order[1]] as f32 * a[1].0 + a[1].1,
+                            p[order[2]] as f32 * a[2].0 + a[2].1,
+                        ]
+                    })
+                    .collect();
+            }
+            (DType::F32, Layout::Nchw) => {
+                let mut out = vec![0f32; w * h * 3];
+                for c in 0..3 {
+                    let (m, b) = self.affine[c];
+                    let plane = &mut out[c * w * h..(c + 1) * w * h];
+                    for (o, p) in plane.iter_mut().zip(px.chunks_exact(3)) {
+                        *o = p[order[c]] as f32 * m + b;
+                    }
+                }
+                prepared.f32 = out;
+            }
+            (DType::U8, Layout::Nhwc) => {
+                prepared.u8 = px
+                    .chunks_exact(3)
+                    .flat_map(|p| [p[order[0]], p[order[1]], p[order[2]]])
+                    .collect();
+            }
+            (DType::U8, Layout::Nchw) => {
+                let mut out = vec![0u8; w * h * 3];
+                for c in 0..3 {
+                    let plane = &mut out[c * w * h..(c + 1) * w * h];
+                    for (o, p) in plane.iter_mut().zip(px.chunks_exact(3)) {
+                        *o = p[order[c]];
+                    }
+                }
+                prepared.u8 = out;
+            }
+        }
+        Ok(prepared)
+    }
+}
