@@ -3,7 +3,8 @@
 //! A person standing across the seam between two regions is seen as two partial boxes, each
 //! touching the seam. Boxes that touch an inner crop edge and overlap a box from another region
 //! across that edge are joined into one; then NMS removes the duplicates that overlapping
-//! regions produce.
+//! regions produce. A fragment cut by a seam that lies mostly inside an uncut box from an
+//! overlapping region is dropped in favour of that box.
 
 use crate::decode::nms;
 use crate::preprocess::Region;
@@ -89,7 +90,36 @@ pub fn merge_regions(
         }
         out.push(d);
     }
-    nms(out, nms_iou, usize::MAX)
+    // A fragment cut by a seam that lies mostly inside a whole box seen in another region is
+    // the same person: the whole box stands for them.
+    let cuts: Vec<bool> = out
+        .iter()
+        .map(|d| {
+            per_region.iter().any(|(r, _)| {
+                let c = cut(&d.bbox, r, fw, fh);
+                inside(&d.bbox, r) && (c.left || c.right || c.top || c.bottom)
+            })
+        })
+        .collect();
+    let keep: Vec<Detection> = out
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| {
+            !(cuts[*i]
+                && out.iter().enumerate().any(|(j, o)| {
+                    j != *i && !cuts[j] && d.bbox.intersection(&o.bbox) >= 0.7 * d.bbox.area()
+                }))
+        })
+        .map(|(_, d)| *d)
+        .collect();
+    nms(keep, nms_iou, usize::MAX)
+}
+
+fn inside(b: &BBox, r: &Region) -> bool {
+    b.x1 >= r.x as f32 - 0.5
+        && b.y1 >= r.y as f32 - 0.5
+        && b.x2 <= (r.x + r.w) as f32 + 0.5
+        && b.y2 <= (r.y + r.h) as f32 + 0.5
 }
 
 #[cfg(test)]
@@ -140,6 +170,24 @@ mod tests {
             0.5,
         );
         assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn a_fragment_gives_way_to_the_whole_person_from_an_overlapping_region() {
+        let a = Region { x: 0, y: 0, w: 100, h: 100 };
+        let b = Region { x: 60, y: 0, w: 140, h: 100 };
+        // Region a cuts the person at x = 100; region b sees all of them (x 85..115).
+        let out = merge_regions(
+            vec![
+                (a, vec![det(86.0, 10.0, 100.0, 80.0, 0.7)]),
+                (b, vec![det(85.0, 9.0, 115.0, 81.0, 0.6)]),
+            ],
+            200,
+            100,
+            0.5,
+        );
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].bbox, BBox::new(85.0, 9.0, 115.0, 81.0));
     }
 
     #[test]
