@@ -6,6 +6,7 @@ use crate::preprocess::{Preprocessor, Region};
 use crate::roi::merge_regions;
 use crate::{runtime, DetectError};
 use hallwatch_core::{Detection, Frame};
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 use std::path::Path;
@@ -66,7 +67,13 @@ impl OrtDetector {
     pub fn from_manifest(loaded: &LoadedManifest, opts: &DetectorOptions) -> Result<Self, DetectError> {
         loaded.verify_file()?;
         let (env, _) = runtime::environment()?;
-        let mut builder = Session::builder(env)?;
+        // Full graph optimisation and one inter-op thread, as onnxruntime's Python defaults;
+        // the intra-op pool does the parallel work.
+        let mut builder = Session::builder(env)?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| DetectError::Runtime(e.to_string()))?
+            .with_inter_threads(1)
+            .map_err(|e| DetectError::Runtime(e.to_string()))?;
         if opts.intra_threads > 0 {
             builder = builder
                 .with_intra_threads(opts.intra_threads)

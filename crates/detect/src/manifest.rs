@@ -102,6 +102,24 @@ pub struct InputSpec {
     /// Letterbox fill, as a 0..255 pixel value before normalisation.
     #[serde(default = "default_pad")]
     pub pad_value: u8,
+    /// How pictures are shrunk to the input: `area` (averaging, keeps small distant people;
+    /// default) or `linear` (faster, what most Python code does). Enlarging is always linear.
+    #[serde(default = "default_interp")]
+    pub interpolation: Interpolation,
+}
+
+/// Resampling used when shrinking a picture to the model input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolation {
+    /// Pixel-area averaging.
+    Area,
+    /// Bilinear.
+    Linear,
+}
+
+fn default_interp() -> Interpolation {
+    Interpolation::Area
 }
 
 fn default_dtype() -> DType {

@@ -1,9 +1,9 @@
 //! Fitting a frame (or a region of it) to the model input, and mapping boxes back.
 
-use crate::manifest::{ColourOrder, DType, InputSpec, Layout, ResizeMode};
+use crate::manifest::{ColourOrder, DType, InputSpec, Interpolation, Layout, ResizeMode};
 use crate::DetectError;
 use hallwatch_core::{BBox, Frame};
-use opencv::core::{Mat, Rect, Size, Vec3b};
+use opencv::core::{Mat, Rect, Size, Vec3b, Vec3f, CV_32FC3};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -142,17 +142,16 @@ impl Preprocessor {
         {
             let mut dst = Mat::new_rows_cols_with_bytes_mut::<Vec3b>(ih, iw, &mut self.resized)?;
             let mut target = Mat::roi_mut(&mut dst, Rect::new(pad_x, pad_y, nw, nh))?;
-            // INTER_AREA averages when shrinking (no aliasing on distant people); linear when
-            // enlarging a small region.
+            // Area averaging when shrinking if the manifest asks for it (distant people keep
+            // their pixels' worth of evidence), linear otherwise and when enlarging.
             let shrinking = nw < region.w as i32 || nh < region.h as i32;
-            let interp = if shrinking {
+            let interp = if shrinking && self.spec.interpolation == Interpolation::Area {
                 imgproc::INTER_AREA
             } else {
                 imgproc::INTER_LINEAR
             };
-            let mut out = Mat::default();
-            imgproc::resize(&roi, &mut out, Size::new(nw, nh), 0.0, 0.0, interp)?;
-            out.copy_to(&mut target)?;
+            // Straight into the (letterboxed) input picture: no intermediate copy.
+            imgproc::resize(&roi, &mut target, Size::new(nw, nh), 0.0, 0.0, interp)?;
         }
         let mapping = Mapping {
             sx: nw as f32 / region.w as f32,
@@ -178,7 +177,20 @@ impl Preprocessor {
             shape,
             mapping,
         };
+        let uniform = self.affine.iter().all(|a| *a == self.affine[0]);
         match (self.spec.dtype, self.spec.layout) {
+            (DType::F32, Layout::Nhwc) if uniform && self.spec.colour == ColourOrder::Rgb => {
+                // One vectorised pass: value = pixel * a + b into the tensor buffer.
+                let mut out = vec![0f32; w * h * 3];
+                {
+                    let src = Mat::new_rows_cols_with_bytes::<Vec3b>(ih, iw, px)?;
+                    let bytes: &mut [u8] = bytemuck_f32(&mut out);
+                    let mut dst = Mat::new_rows_cols_with_bytes_mut::<Vec3f>(ih, iw, bytes)?;
+                    let (a, b) = self.affine[0];
+                    src.convert_to(&mut dst, CV_32FC3, a as f64, b as f64)?;
+                }
+                prepared.f32 = out;
+            }
             (DType::F32, Layout::Nhwc) => {
                 let a = self.affine;
                 prepared.f32 = px
@@ -221,5 +233,88 @@ impl Preprocessor {
             }
         }
         Ok(prepared)
+    }
+}
+
+/// The bytes of an f32 slice, for handing it to OpenCV as a Mat's storage.
+fn bytemuck_f32(v: &mut [f32]) -> &mut [u8] {
+    let len = std::mem::size_of_val(v);
+    // SAFETY: f32 has no padding and every byte pattern is a valid u8; the returned slice
+    // covers exactly the same memory and borrows `v` mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), len) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+    use hallwatch_core::FrameTime;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn spec(extra: &str) -> InputSpec {
+        let text = format!(
+            "name = \"t\"\nfile = \"m\"\nsha256 = \"{}\"\n[input]\nname = \"in\"\nwidth = 4\nheight = 2\n{extra}\n[output]\nfamily = \"centernet\"\ndetections = \"d\"\n",
+            "0".repeat(64)
+        );
+        Manifest::from_toml_str(&text, "t").expect("manifest").input
+    }
+
+    fn frame() -> Frame {
+        // 8x4 frame: left half red (200, 10, 0), right half blue (0, 10, 100).
+        let mut data = Vec::new();
+        for _y in 0..4 {
+            for x in 0..8 {
+                data.extend_from_slice(if x < 4 { &[200, 10, 0] } else { &[0, 10, 100] });
+            }
+        }
+        Frame {
+            camera: "c".into(),
+            seq: 0,
+            source_index: 0,
+            time: FrameTime::media(Duration::ZERO),
+            width: 8,
+            height: 4,
+            data: Arc::from(data),
+        }
+    }
+
+    #[test]
+    fn nhwc_rgb_raw_range() {
+        let mut p = Preprocessor::new(&spec("layout = \"nhwc\"\nrange = [0.0, 255.0]"));
+        let out = p.prepare(&frame(), Region::full(&frame())).expect("prepare");
+        assert_eq!(out.shape, [1, 2, 4, 3]);
+        assert_eq!(&out.f32[..3], &[200.0, 10.0, 0.0]);
+        assert_eq!(&out.f32[out.f32.len() - 3..], &[0.0, 10.0, 100.0]);
+        let b = out.mapping.to_frame(&BBox::new(0.0, 0.0, 2.0, 1.0));
+        assert_eq!(b, BBox::new(0.0, 0.0, 4.0, 2.0));
+    }
+
+    #[test]
+    fn nchw_bgr_with_mean_and_std() {
+        let mut p = Preprocessor::new(&spec(
+            "layout = \"nchw\"\ncolour = \"bgr\"\nmean = [0.5, 0.0, 0.0]\nstd = [0.5, 1.0, 1.0]",
+        ));
+        let out = p.prepare(&frame(), Region::full(&frame())).expect("prepare");
+        assert_eq!(out.shape, [1, 3, 2, 4]);
+        // Channel 0 is blue: (0/255 - 0.5) / 0.5 = -1 on the left, (100/255 - 0.5)/0.5 on the right.
+        assert!((out.f32[0] + 1.0).abs() < 1e-6);
+        assert!((out.f32[3] - (100.0 / 255.0 - 0.5) / 0.5).abs() < 1e-6);
+        // Channel 2 is red: 200/255 on the left.
+        assert!((out.f32[16] - 200.0 / 255.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn letterbox_pads_and_maps_back() {
+        let mut p = Preprocessor::new(&spec("layout = \"nhwc\"\ndtype = \"u8\"\nresize = \"letterbox\"\npad_value = 7"));
+        // A 2x2 region of the frame into a 4x2 input: scaled by 1, centred with 1 column of
+        // padding each side.
+        let region = Region { x: 3, y: 1, w: 2, h: 2 };
+        let out = p.prepare(&frame(), region).expect("prepare");
+        assert_eq!(&out.u8[..3], &[7, 7, 7]);
+        assert_eq!(&out.u8[3..6], &[200, 10, 0]);
+        assert_eq!(&out.u8[6..9], &[0, 10, 100]);
+        let b = out.mapping.to_frame(&BBox::new(1.0, 0.0, 3.0, 2.0));
+        assert_eq!(b, BBox::new(3.0, 1.0, 5.0, 3.0));
     }
 }

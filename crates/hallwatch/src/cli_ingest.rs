@@ -1,16 +1,30 @@
-//! `hallwatch ingest` and the demo: every camera of a config with a live status line each.
+//! `hallwatch ingest` and the demo: every camera of a config through ingest and detection, with
+//! a live status line per camera.
 
 use anyhow::{Context, Result};
 use hallwatch_config::Config;
 use hallwatch_core::{CameraHealth, CameraState};
+use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn status_line(h: &CameraHealth) -> String {
+/// What detection reported for one camera so far.
+#[derive(Clone, Default)]
+struct CameraFigures {
+    frames: u64,
+    inferred: u64,
+    people_now: usize,
+    people_max: usize,
+    infer_ms_total: f64,
+}
+
+fn status_line(h: &CameraHealth, f: &CameraFigures) -> String {
     let state = match &h.state {
         CameraState::Starting => "starting".to_string(),
         CameraState::Running => "running".to_string(),
@@ -21,9 +35,14 @@ fn status_line(h: &CameraHealth) -> String {
         CameraState::Failed => "failed".to_string(),
         CameraState::Stopped => "stopped".to_string(),
     };
+    let infer = if f.inferred > 0 {
+        f.infer_ms_total / f.inferred as f64
+    } else {
+        0.0
+    };
     let mut s = format!(
-        "{state:<12} in {:>5.1} fps  analysed {:>5.1} fps  frames {:>6}  dropped {}  reconnects {}",
-        h.input_fps, h.analysed_fps, h.frames_analysed, h.frames_dropped, h.reconnects
+        "{state:<12} people {:>2} (max {:>2})  in {:>5.1} fps  analysed {:>4.1} fps  frames {:>5}  inference {:>4.0} ms  dropped {}  reconnects {}",
+        f.people_now, f.people_max, h.input_fps, h.analysed_fps, f.frames, infer, h.frames_dropped, h.reconnects
     );
     if let Some(e) = &h.last_error {
         if !matches!(h.state, CameraState::Running | CameraState::Finished) {
@@ -40,7 +59,21 @@ fn is_done(h: &CameraHealth) -> bool {
     )
 }
 
-/// Runs the config's cameras until Ctrl-C, `seconds`, or every camera has ended.
+/// The model manifest named by the config, resolved against the working directory, then the
+/// source tree's models/ folder.
+fn model_path(cfg: &Config) -> PathBuf {
+    let p = PathBuf::from(&cfg.detector.model);
+    if p.is_file() || p.is_absolute() {
+        return p;
+    }
+    let in_tree = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(&cfg.detector.model);
+    if in_tree.is_file() { in_tree } else { p }
+}
+
+/// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
+/// ended.
 pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -48,31 +81,53 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
     }
+    let model_file = model_path(cfg);
+    let model = Manifest::load(&model_file)?;
     let ingest = Ingest::start(&cfg.cameras).context("starting cameras")?;
     if ingest.cameras().is_empty() {
         anyhow::bail!("the config has no enabled camera");
     }
-
-    // Until detection exists, a consumer per camera drains the frames and counts them.
-    let counters: Vec<Arc<AtomicU64>> = ingest
+    let inputs: Vec<CameraInput> = ingest
         .cameras()
         .iter()
-        .map(|_| Arc::new(AtomicU64::new(0)))
-        .collect();
-    let consumers: Vec<_> = ingest
-        .cameras()
-        .iter()
-        .zip(&counters)
-        .map(|(cam, n)| {
-            let rx = cam.frames().clone();
-            let n = Arc::clone(n);
-            std::thread::spawn(move || {
-                while let Ok(_frame) = rx.recv() {
-                    n.fetch_add(1, Ordering::Relaxed);
-                }
+        .filter_map(|c| {
+            let conf = cfg.cameras.iter().find(|k| k.id == c.id().as_str())?;
+            Some(CameraInput {
+                camera: c.id().clone(),
+                frames: c.frames().clone(),
+                config: conf.detect.clone(),
             })
         })
         .collect();
+    let (tx, rx) = crossbeam_channel::bounded::<Detected>(64);
+    let pool = DetectorPool::start(
+        &model,
+        inputs,
+        &PoolOptions {
+            workers: cfg.detector.workers,
+            intra_threads: cfg.detector.intra_threads,
+        },
+        tx,
+    )
+    .with_context(|| format!("starting the detector ({})", model_file.display()))?;
+
+    let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
+    let consumer = {
+        let figures = Arc::clone(&figures);
+        std::thread::spawn(move || {
+            while let Ok(d) = rx.recv() {
+                let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
+                let f = all.entry(d.frame.camera.to_string()).or_default();
+                f.frames += 1;
+                if d.decision.run() {
+                    f.inferred += 1;
+                    f.infer_ms_total += d.timings.infer_ms;
+                }
+                f.people_now = d.detections.len();
+                f.people_max = f.people_max.max(f.people_now);
+            }
+        })
+    };
 
     let multi = MultiProgress::new();
     let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
@@ -87,36 +142,48 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             pb
         })
         .collect();
+    let snapshot = |figures: &Mutex<HashMap<String, CameraFigures>>, id: &str| {
+        figures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    };
     let started = Instant::now();
     loop {
         let health = ingest.health();
         for (pb, h) in bars.iter().zip(&health) {
-            pb.set_message(status_line(h));
+            pb.set_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
             pb.tick();
         }
         let timed_out = seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
-        if interrupted.load(Ordering::SeqCst) || timed_out || health.iter().all(is_done) {
+        let drained = health.iter().all(is_done)
+            && ingest.cameras().iter().all(|c| c.frames().is_empty());
+        if interrupted.load(Ordering::SeqCst) || timed_out || drained {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     let health = ingest.health();
-    for (pb, h) in bars.iter().zip(&health) {
-        pb.finish_with_message(status_line(h));
-    }
     ingest.stop();
-    for c in consumers {
-        let _ = c.join();
+    pool.join();
+    let _ = consumer.join();
+    for (pb, h) in bars.iter().zip(&health) {
+        pb.finish_with_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!("summary after {elapsed:.1} s:");
-    for (h, n) in health.iter().zip(&counters) {
+    for h in &health {
+        let f = snapshot(&figures, h.camera.as_str());
         println!(
-            "  {}: {} frames analysed ({} decoded, {} dropped), codec {}, source {}, reconnects {}{}",
+            "  {}: {} frames analysed ({} with inference, {} decoded, {} dropped), at most {} people at once, codec {}, source {}, reconnects {}{}",
             h.camera,
-            n.load(Ordering::Relaxed),
+            f.frames,
+            f.inferred,
             h.frames_decoded,
             h.frames_dropped,
+            f.people_max,
             h.codec.as_deref().unwrap_or("?"),
             h.source_size
                 .map(|(w, hh)| format!("{w}x{hh}"))

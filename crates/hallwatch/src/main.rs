@@ -144,7 +144,7 @@ fn run(command: Command) -> Result<ExitCode> {
             };
             let cfg = demo_config(&footage)?;
             println!(
-                "hallwatch demo: {} through ingest (2 fps analysis, 768 px wide). Ctrl-C stops.",
+                "hallwatch demo: {} through ingest and person detection (2 fps analysis). Ctrl-C stops.",
                 footage.display()
             );
             cli_ingest::run(&cfg, None)

@@ -84,3 +84,21 @@ fn probe_reports_a_source_and_hides_credentials() {
     assert!(all.contains("no frame decoded"), "{all}");
     assert!(!all.contains("topsecret"), "{all}");
 }
+
+#[test]
+fn detect_without_onnx_runtime_says_where_it_looked_and_how_to_install() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(EXE)
+        .args(["detect", "no-video.avi", "--out"])
+        .arg(empty.path().join("d.txt"))
+        .env("ORT_DYLIB_PATH", empty.path().join("libonnxruntime.so"))
+        .env("HALLWATCH_CACHE", empty.path())
+        .env("HOME", empty.path())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("ONNX Runtime library not found"), "{err}");
+    assert!(err.contains(&empty.path().join("libonnxruntime.so").display().to_string()), "{err}");
+    assert!(err.contains("scripts/dev setup") && err.contains("ORT_DYLIB_PATH"), "{err}");
+}

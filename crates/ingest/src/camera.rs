@@ -132,6 +132,14 @@ impl Ingest {
     }
 }
 
+/// Delay before restart attempt `attempt` (1-based): `initial`, doubled each attempt, capped at
+/// `max` seconds.
+pub fn backoff_delay(initial: f64, max: f64, attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30) as i32;
+    let secs = (initial * 2f64.powi(exp)).min(max);
+    Duration::from_secs_f64(secs.max(0.0))
+}
+
 fn lock(h: &Mutex<CameraHealth>) -> MutexGuard<'_, CameraHealth> {
     h.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -183,9 +191,7 @@ impl Supervisor {
 
     fn backoff(&self, attempt: u32) -> Duration {
         let s = &self.cfg.supervision;
-        let exp = attempt.saturating_sub(1).min(30) as i32;
-        let secs = (s.backoff_initial_s * 2f64.powi(exp)).min(s.backoff_max_s);
-        Duration::from_secs_f64(secs.max(0.0))
+        backoff_delay(s.backoff_initial_s, s.backoff_max_s, attempt)
     }
 
     /// Sleeps `d` unless told to stop first; false when stopped.
@@ -575,5 +581,17 @@ impl Supervisor {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let secs: Vec<f64> = (1..=8).map(|a| backoff_delay(1.0, 30.0, a).as_secs_f64()).collect();
+        assert_eq!(secs, vec![1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]);
+        assert_eq!(backoff_delay(0.5, 2.0, 100).as_secs_f64(), 2.0);
     }
 }

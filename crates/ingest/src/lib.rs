@@ -24,7 +24,7 @@ mod camera;
 mod error;
 mod pipeline;
 
-pub use camera::{CameraHandle, Ingest};
+pub use camera::{backoff_delay, CameraHandle, Ingest};
 pub use error::IngestError;
 pub use pipeline::{launch_description, PIPELINE_TEMPLATES};
 

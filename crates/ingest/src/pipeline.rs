@@ -107,6 +107,7 @@ fn codec_name(caps_name: &str) -> String {
         "image/jpeg" => "MJPEG".into(),
         "video/mpeg" => "MPEG".into(),
         "video/x-msmpeg" => "MS-MPEG4".into(),
+        "video/x-divx" | "video/x-xvid" => "MPEG-4 Part 2".into(),
         other => other.into(),
     }
 }
