@@ -7,14 +7,17 @@
 //!   itself gave it (media time for files, wall clock for live sources), never the processing clock.
 //! - [`CameraHealth`], [`CameraState`] and [`Downtime`]: what an operator reads about each camera.
 //! - [`BBox`] and [`Detection`]: boxes in pixels and what a detector reports.
+//! - [`TrackId`], [`TrackState`]: what a tracker reports about each followed person.
 //! - [`redact`]: strips credentials from URLs and messages before they reach logs or errors.
 #![deny(missing_docs)]
 
 mod frame;
 mod geometry;
 mod health;
+mod track;
 pub mod redact;
 
 pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
 pub use health::{CameraHealth, CameraState, Downtime};
+pub use track::{TrackId, TrackState, TrackStatus};
