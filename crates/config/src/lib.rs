@@ -92,7 +92,7 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 /// The top-level keys of a config file.
-const SECTIONS: &[&str] = &["site", "cameras", "zones", "storage", "server", "detector"];
+const SECTIONS: &[&str] = &["site", "cameras", "zones", "storage", "server", "detector", "hall"];
 
 impl Config {
     /// Reads and checks a config file. A file that cannot be read gives one error whose path is
@@ -138,6 +138,10 @@ impl Config {
             Some(v) => parse_item::<ServerConfig>(v.clone(), "server", &mut errors),
             None => Some(ServerConfig::default()),
         };
+        let hall = match table.get("hall") {
+            Some(v) => parse_item::<HallConfig>(v.clone(), "hall", &mut errors),
+            None => Some(HallConfig::default()),
+        };
         let detector = match table.get("detector") {
             Some(v) => parse_item::<DetectorConfig>(v.clone(), "detector", &mut errors),
             None => Some(DetectorConfig::default()),
@@ -152,13 +156,16 @@ impl Config {
                 storage: storage.as_ref(),
                 server: server.as_ref(),
                 detector: detector.as_ref(),
+                hall: hall.as_ref(),
             },
             &mut errors,
         );
         // Group the errors by section and item, keeping their order within an item.
         errors.sort_by_key(|e| error_position(&e.path));
-        match (site, storage, server, detector) {
-            (Some(site), Some(storage), Some(server), Some(detector)) if errors.is_empty() => {
+        match (site, storage, server, detector, hall) {
+            (Some(site), Some(storage), Some(server), Some(detector), Some(hall))
+                if errors.is_empty() =>
+            {
                 Ok(Config {
                     site,
                     cameras: cameras.into_iter().flatten().collect(),
@@ -166,6 +173,7 @@ impl Config {
                     storage,
                     server,
                     detector,
+                    hall,
                 })
             }
             _ => {

@@ -24,6 +24,9 @@ pub struct Config {
     /// The person detector shared by all cameras.
     #[serde(default)]
     pub detector: DetectorConfig,
+    /// How tracks become zone visits and hall figures.
+    #[serde(default)]
+    pub hall: HallConfig,
 }
 
 /// The hall itself.
@@ -501,6 +504,81 @@ impl Default for CameraDetectConfig {
             motion_gating: true,
             motion_threshold: default_motion_threshold(),
             full_pass_s: default_full_pass(),
+        }
+    }
+}
+
+/// The point of a person's box that decides which zone they are in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    /// Bottom-centre: where a standing person touches the floor (default).
+    #[default]
+    BottomCentre,
+    /// Centre of the box: better for cameras looking straight down.
+    Centre,
+}
+
+/// How tracks turn into zone visits (sessions) and live hall figures. Times are seconds of
+/// stream time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallConfig {
+    /// Which point of the box places a person in a zone.
+    #[serde(default)]
+    pub anchor: Anchor,
+    /// A person must stay inside a zone this long before the visit counts (box flicker at the
+    /// edge does not open visits); the visit starts when they first stepped in.
+    #[serde(default = "default_enter_after")]
+    pub enter_after_s: f64,
+    /// A person must stay outside (or unseen) this long before the visit ends; it ends when
+    /// they were last inside.
+    #[serde(default = "default_exit_after")]
+    pub exit_after_s: f64,
+    /// A track lost and a new one appearing within this many seconds near the same place
+    /// continue the same visit (ID switch, short occlusion).
+    #[serde(default = "default_merge_gap")]
+    pub merge_gap_s: f64,
+    /// "Near the same place", as a fraction of the image diagonal.
+    #[serde(default = "default_merge_distance")]
+    pub merge_distance: f64,
+    /// Queue lengths are averaged over this many seconds.
+    #[serde(default = "default_smoothing")]
+    pub queue_smoothing_s: f64,
+    /// Target wait in minutes (share of waits within it is reported).
+    #[serde(default = "default_wait_target")]
+    pub wait_target_min: f64,
+}
+
+fn default_enter_after() -> f64 {
+    2.0
+}
+fn default_exit_after() -> f64 {
+    3.0
+}
+fn default_merge_gap() -> f64 {
+    5.0
+}
+fn default_merge_distance() -> f64 {
+    0.08
+}
+fn default_smoothing() -> f64 {
+    10.0
+}
+fn default_wait_target() -> f64 {
+    15.0
+}
+
+impl Default for HallConfig {
+    fn default() -> Self {
+        Self {
+            anchor: Anchor::default(),
+            enter_after_s: default_enter_after(),
+            exit_after_s: default_exit_after(),
+            merge_gap_s: default_merge_gap(),
+            merge_distance: default_merge_distance(),
+            queue_smoothing_s: default_smoothing(),
+            wait_target_min: default_wait_target(),
         }
     }
 }

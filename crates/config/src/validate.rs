@@ -19,6 +19,7 @@ pub(crate) struct Parsed<'a> {
     pub storage: Option<&'a StorageConfig>,
     pub server: Option<&'a ServerConfig>,
     pub detector: Option<&'a DetectorConfig>,
+    pub hall: Option<&'a HallConfig>,
 }
 
 fn well_formed_id(id: &str) -> bool {
@@ -407,6 +408,25 @@ fn check_zone(
 
 /// Adds every semantic error of the parsed parts to `errors`.
 pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
+    if let Some(h) = parsed.hall {
+        for (field, v) in [
+            ("enter_after_s", h.enter_after_s),
+            ("exit_after_s", h.exit_after_s),
+            ("merge_gap_s", h.merge_gap_s),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                errors.push(ConfigError::new(format!("hall.{field}"), format!("must be 0 or more, is {v}")));
+            }
+        }
+        positive("hall.queue_smoothing_s".into(), h.queue_smoothing_s, errors);
+        positive("hall.wait_target_min".into(), h.wait_target_min, errors);
+        if !(h.merge_distance.is_finite() && (0.0..=1.0).contains(&h.merge_distance)) {
+            errors.push(ConfigError::new(
+                "hall.merge_distance",
+                format!("{} is outside [0, 1] (a fraction of the image diagonal)", h.merge_distance),
+            ));
+        }
+    }
     if let Some(d) = parsed.detector {
         if d.model.trim().is_empty() {
             errors.push(ConfigError::new("detector.model", "missing (a model manifest path)"));

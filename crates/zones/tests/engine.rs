@@ -1,0 +1,346 @@
+//! Zone and session logic driven by hand-advanced stream time.
+
+use hallwatch_config::{Config, ZoneRole};
+use hallwatch_core::{BBox, TrackId, TrackState, TrackStatus};
+use hallwatch_zones::{CounterState, HallMetrics, ZoneEngine, ZoneEvent};
+
+const W: u32 = 1000;
+const H: u32 = 1000;
+
+/// Waiting zone: the left half below y = 0.5. Counter 1: right half, x 0.6..0.9, y 0.6..0.9,
+/// with staff behind it at y 0.2..0.4. Entrance: the line y = 0.5 across x 0.1..0.5... no, a
+/// short line at the top left, inside below it.
+fn config() -> Config {
+    Config::from_toml_str(
+        r#"
+[site]
+id = "t"
+
+[[cameras]]
+id = "cam"
+source = { kind = "test" }
+
+[[zones]]
+id = "cho"
+camera = "cam"
+role = "waiting"
+polygon = [[0.0, 0.5], [0.5, 0.5], [0.5, 1.0], [0.0, 1.0]]
+
+[[zones]]
+id = "quay-1"
+camera = "cam"
+role = "counter"
+counter = 1
+polygon = [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]]
+staff_polygon = [[0.6, 0.2], [0.9, 0.2], [0.9, 0.4], [0.6, 0.4]]
+
+[[zones]]
+id = "cua"
+camera = "cam"
+role = "entrance"
+line = [[0.0, 0.3], [0.4, 0.3]]
+inside = "left"
+
+[[zones]]
+id = "poster"
+camera = "cam"
+role = "ignore"
+polygon = [[0.0, 0.9], [0.1, 0.9], [0.1, 1.0], [0.0, 1.0]]
+
+[hall]
+enter_after_s = 2.0
+exit_after_s = 3.0
+merge_gap_s = 5.0
+merge_distance = 0.08
+queue_smoothing_s = 10.0
+"#,
+    )
+    .expect("config")
+}
+
+fn engine() -> ZoneEngine {
+    let c = config();
+    ZoneEngine::new("cam".into(), &c.zones, &c.hall)
+}
+
+/// A track whose feet are at normalised (x, y).
+fn at(id: u64, x: f64, y: f64, t: f64) -> TrackState {
+    let (fx, fy) = ((x * W as f64) as f32, (y * H as f64) as f32);
+    TrackState {
+        id: TrackId(id),
+        bbox: BBox::new(fx - 20.0, fy - 100.0, fx + 20.0, fy),
+        score: 0.9,
+        status: TrackStatus::Tracked,
+        first_seen: 0.0,
+        last_seen: t,
+    }
+}
+
+fn lost(mut s: TrackState) -> TrackState {
+    s.status = TrackStatus::Lost;
+    s
+}
+
+fn opened(ev: &[ZoneEvent]) -> Vec<&hallwatch_zones::Session> {
+    ev.iter()
+        .filter_map(|e| match e {
+            ZoneEvent::Opened(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn closed(ev: &[ZoneEvent]) -> Vec<&hallwatch_zones::Session> {
+    ev.iter()
+        .filter_map(|e| match e {
+            ZoneEvent::Closed(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs frames every `dt` seconds from `from` to `to` with `f(t)` giving the tracks.
+fn run(
+    e: &mut ZoneEngine,
+    from: f64,
+    to: f64,
+    dt: f64,
+    mut f: impl FnMut(f64) -> (Vec<TrackState>, Vec<TrackState>),
+) -> Vec<ZoneEvent> {
+    let mut all = Vec::new();
+    let mut t = from;
+    while t <= to + 1e-9 {
+        let (tracks, removed) = f(t);
+        all.extend(e.update(&tracks, &removed, W, H, t));
+        t += dt;
+    }
+    all
+}
+
+#[test]
+fn inertia_ignores_flicker_and_backdates_the_entry() {
+    let mut e = engine();
+    // 1.5 s inside, then out: below enter_after, no visit.
+    let ev = run(&mut e, 0.0, 1.5, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    assert!(opened(&ev).is_empty());
+    let ev = run(&mut e, 2.0, 3.0, 0.5, |t| (vec![at(1, 0.7, 0.45, t)], vec![]));
+    assert!(opened(&ev).is_empty());
+    // Back in at t = 4 and stays: the visit opens at 6 s, dated from 4 s.
+    let ev = run(&mut e, 4.0, 6.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].enter, 4.0);
+    assert_eq!(o[0].zone, "cho");
+    assert_eq!(e.counts().iter().find(|c| c.zone == "cho").map(|c| c.people), Some(1));
+    // A 1 s step outside (box flicker) does not end it.
+    let ev = run(&mut e, 6.5, 7.5, 0.5, |t| (vec![at(1, 0.55, 0.7, t)], vec![]));
+    assert!(closed(&ev).is_empty());
+    let ev = run(&mut e, 8.0, 20.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    assert!(closed(&ev).is_empty() && opened(&ev).is_empty());
+    // Leaving for good: closed once 3 s outside, exit dated at the last time inside (20 s).
+    let ev = run(&mut e, 20.5, 24.0, 0.5, |t| (vec![at(1, 0.7, 0.45, t)], vec![]));
+    let c = closed(&ev);
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].enter, c[0].exit), (4.0, Some(20.0)));
+    assert!(!c[0].truncated);
+}
+
+#[test]
+fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
+    let mut e = engine();
+    let ev = run(&mut e, 0.0, 10.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    assert_eq!(opened(&ev).len(), 1);
+    // Track 1 is lost at 10.5 (occlusion) and removed at 12; track 2 appears at 12.5 a few
+    // pixels away: same visit.
+    let ev = run(&mut e, 10.5, 12.0, 0.5, |t| {
+        if t < 12.0 {
+            (vec![lost(at(1, 0.2, 0.7, 10.0))], vec![])
+        } else {
+            (vec![], vec![lost(at(1, 0.2, 0.7, 10.0))])
+        }
+    });
+    assert!(closed(&ev).is_empty(), "{ev:?}");
+    let ev = run(&mut e, 12.5, 30.0, 0.5, |t| (vec![at(2, 0.22, 0.71, t)], vec![]));
+    assert!(opened(&ev).is_empty(), "no new visit: {ev:?}");
+    let open = e.open_sessions();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].tracks, vec![TrackId(1), TrackId(2)]);
+    assert_eq!(open[0].enter, 0.0);
+    // Track 2 leaves the scene at 30 s; after the merge gap the visit closes at 30 s.
+    let ev = run(&mut e, 30.5, 36.0, 0.5, |t| (vec![], if t == 30.5 { vec![lost(at(2, 0.22, 0.71, 30.0))] } else { vec![] }));
+    let c = closed(&ev);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].exit, Some(30.0));
+    // Track 3 at the same place 10 s later: a new visit (longer than the gap).
+    let ev = run(&mut e, 40.0, 43.0, 0.5, |t| (vec![at(3, 0.22, 0.71, t)], vec![]));
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].tracks, vec![TrackId(3)]);
+}
+
+#[test]
+fn far_away_new_tracks_are_not_merged() {
+    let mut e = engine();
+    run(&mut e, 0.0, 5.0, 0.5, |t| (vec![at(1, 0.1, 0.6, t)], vec![]));
+    run(&mut e, 5.5, 5.5, 0.5, |_| (vec![], vec![lost(at(1, 0.1, 0.6, 5.0))]));
+    // Someone else, across the zone, appears right away.
+    let ev = run(&mut e, 6.0, 9.0, 0.5, |t| (vec![at(2, 0.45, 0.95, t)], vec![]));
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].tracks, vec![TrackId(2)]);
+}
+
+#[test]
+fn open_visits_are_truncated_at_shutdown() {
+    let mut e = engine();
+    run(&mut e, 0.0, 8.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t), at(2, 0.7, 0.7, t)], vec![]));
+    assert_eq!(e.open_sessions().len(), 2);
+    let ev = e.close_all(9.0);
+    let c = closed(&ev);
+    assert_eq!(c.len(), 2);
+    assert!(c.iter().all(|s| s.truncated && s.exit == Some(9.0)));
+    assert!(e.open_sessions().is_empty());
+}
+
+#[test]
+fn staff_are_never_citizens_and_counter_states_follow() {
+    let mut e = engine();
+    let mut m = HallMetrics::new(&config().hall);
+    let mut feed = |e: &mut ZoneEngine, from: f64, to: f64, f: &dyn Fn(f64) -> Vec<TrackState>| {
+        let mut t = from;
+        let mut all = Vec::new();
+        while t <= to + 1e-9 {
+            let ev = e.update(&f(t), &[], W, H, t);
+            m.observe(&e.counts(), &ev, t);
+            all.extend(ev);
+            t += 0.5;
+        }
+        (all, m.snapshot(to))
+    };
+    // Nobody at all: the counter's staff area is empty.
+    let (_, s) = feed(&mut e, 0.0, 1.0, &|_| vec![]);
+    assert_eq!(s.counters[0].state, CounterState::StaffAbsent);
+    // A staff member sits behind the counter.
+    let (ev, s) = feed(&mut e, 1.5, 5.0, &|t| vec![at(9, 0.75, 0.3, t)]);
+    assert!(opened(&ev).is_empty());
+    assert_eq!(s.counters[0].state, CounterState::Idle);
+    // The staff member walks round through the counter zone: still not a citizen.
+    let (ev, _) = feed(&mut e, 5.5, 9.0, &|t| vec![at(9, 0.75, 0.75, t)]);
+    assert!(opened(&ev).is_empty(), "{ev:?}");
+    // Back behind the counter; a citizen comes and is served for 20 s.
+    let (ev, s) = feed(&mut e, 9.5, 30.0, &|t| vec![at(9, 0.75, 0.3, t), at(4, 0.7, 0.8, t)]);
+    assert_eq!(opened(&ev).len(), 1);
+    assert_eq!(opened(&ev)[0].role, ZoneRole::Counter);
+    assert_eq!(s.counters[0].state, CounterState::Serving);
+    let serving = s.counters[0].serving_for_s.expect("serving");
+    assert!((serving - 20.5).abs() < 1e-9, "{serving}");
+    let (ev, s) = feed(&mut e, 30.5, 34.0, &|t| vec![at(9, 0.75, 0.3, t)]);
+    assert_eq!(closed(&ev).len(), 1);
+    assert_eq!(s.counters[0].served, 1);
+    assert_eq!(s.counters[0].mean_service_s, Some(20.5));
+    assert_eq!(s.counters[0].state, CounterState::Idle);
+}
+
+#[test]
+fn entrance_crossings_count_arrivals_and_ignore_zones_hide_people() {
+    let mut e = engine();
+    let mut m = HallMetrics::new(&config().hall);
+    // Walks in across the entrance line (y from 0.2 to 0.4 at x = 0.2): inward (inside is
+    // the left of the line's direction, i.e. below it on screen... checked by the sign).
+    let mut events = Vec::new();
+    for (i, y) in [0.2, 0.25, 0.35, 0.4].iter().enumerate() {
+        let t = i as f64 * 0.5;
+        let ev = e.update(&[at(1, 0.2, *y, t)], &[], W, H, t);
+        m.observe(&e.counts(), &ev, t);
+        events.extend(ev);
+    }
+    let crossings: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            ZoneEvent::Crossed { inward, .. } => Some(*inward),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(crossings.len(), 1);
+    let s = m.snapshot(2.0);
+    assert_eq!(s.arrivals_total, crossings.iter().filter(|c| **c).count() as u64);
+    // Someone standing in the ignore zone (inside the waiting zone too) is never counted.
+    let ev = run(&mut e, 3.0, 10.0, 0.5, |t| (vec![at(7, 0.05, 0.95, t)], vec![]));
+    assert!(opened(&ev).is_empty());
+}
+
+#[test]
+fn leaving_after_a_wait_without_a_counter_visit_is_abandonment() {
+    let mut e = engine();
+    let mut m = HallMetrics::new(&config().hall);
+    let mut all = Vec::new();
+    let mut step = |e: &mut ZoneEngine, tracks: Vec<TrackState>, removed: Vec<TrackState>, t: f64| {
+        let ev = e.update(&tracks, &removed, W, H, t);
+        m.observe(&e.counts(), &ev, t);
+        all.extend(ev);
+    };
+    // Person 1 waits 60 s then goes to counter 1: served. Person 2 waits in the zone until
+    // 30 s, stands still (seen at the same spot) until 60 s, walks out of every zone and is
+    // gone at 70 s.
+    let mut t = 0.0;
+    while t <= 60.0 {
+        step(&mut e, vec![at(1, 0.2, 0.7, t), at(2, 0.3, 0.8, t.min(30.0))], vec![], t);
+        t += 0.5;
+    }
+    let mut t: f64 = 60.5;
+    while t <= 90.0 {
+        let removed = if (t - 70.0).abs() < 1e-9 { vec![at(2, 0.7, 0.3, 69.5)] } else { vec![] };
+        let mut tracks = vec![at(1, 0.7, 0.7, t)];
+        if t < 70.0 {
+            tracks.push(at(2, 0.95, 0.45, t));
+        }
+        step(&mut e, tracks, removed, t);
+        t += 0.5;
+    }
+    let abandoned: Vec<_> = all
+        .iter()
+        .filter_map(|e| match e {
+            ZoneEvent::Abandoned { track, zone, .. } => Some((*track, zone.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(abandoned, vec![(TrackId(2), "cho".to_string())], "{all:?}");
+    let s = m.snapshot(90.0);
+    assert_eq!(s.abandoned, 1);
+    assert_eq!(s.waits, 2);
+}
+
+#[test]
+fn queue_length_is_smoothed_over_the_window() {
+    let c = config();
+    let mut e = ZoneEngine::new("cam".into(), &c.zones, &c.hall);
+    let mut m = HallMetrics::new(&c.hall);
+    // Three people waiting from t = 0; at t = 20 two leave at once.
+    let mut t = 0.0;
+    while t <= 40.0 + 1e-9 {
+        let mut tracks = vec![at(1, 0.1, 0.6, t)];
+        if t < 20.0 {
+            tracks.push(at(2, 0.2, 0.7, t));
+            tracks.push(at(3, 0.3, 0.8, t));
+        }
+        let ev = e.update(&tracks, &[], W, H, t);
+        m.observe(&e.counts(), &ev, t);
+        t += 1.0;
+        if (t - 19.0).abs() < 1e-9 {
+            let s = m.snapshot(18.0);
+            let z = s.zones.iter().find(|z| z.zone == "cho").expect("zone");
+            assert_eq!(z.people_now, 3);
+            assert!((z.people_smoothed - 3.0).abs() < 1e-9, "{z:?}");
+        }
+        if (t - 25.0).abs() < 1e-9 {
+            // At t = 24: 2 and 3 were last inside at 19 and vanished; their visits close 3 s
+            // later, at 22. The 10 s window holds the samples 14..24: 3 people at 14..21
+            // (8 samples), 1 at 22, 23, 24.
+            let s = m.snapshot(24.0);
+            let z = s.zones.iter().find(|z| z.zone == "cho").expect("zone");
+            assert_eq!(z.people_now, 1);
+            assert!((z.people_smoothed - (8.0 * 3.0 + 3.0) / 11.0).abs() < 1e-9, "{z:?}");
+            assert_eq!(s.waiting_now, 1);
+        }
+    }
+}
