@@ -582,3 +582,15 @@ impl Default for HallConfig {
         }
     }
 }
+
+impl ZoneConfig {
+    /// The role as written in the config.
+    pub fn role_name(&self) -> &'static str {
+        match self.role {
+            ZoneRole::Waiting => "waiting",
+            ZoneRole::Counter => "counter",
+            ZoneRole::Entrance => "entrance",
+            ZoneRole::Ignore => "ignore",
+        }
+    }
+}

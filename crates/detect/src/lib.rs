@@ -7,6 +7,7 @@
 //! - [`OrtDetector`]: one ONNX Runtime session (`ort`, `load-dynamic`; the library is found by
 //!   [`runtime`]) with pre-processing (OpenCV resize, stretch or letterbox), decoding and NMS
 //!   ([`decode`]), optional region-of-interest crops merged across seams ([`roi`]).
+//! - [`render::Canvas`]: privacy pixelation of people, zone and grid overlays, PNG.
 //! - [`MotionGate`]: skips inference on still frames, with a periodic full pass.
 //! - [`DetectorPool`]: worker threads that own the sessions and are fed by all cameras'
 //!   bounded frame channels, producing [`Detected`] frames.
@@ -19,6 +20,7 @@ mod gate;
 pub mod manifest;
 mod pool;
 pub mod preprocess;
+pub mod render;
 pub mod roi;
 pub mod runtime;
 

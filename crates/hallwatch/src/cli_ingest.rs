@@ -6,6 +6,8 @@ use hallwatch_config::Config;
 use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
+use hallwatch_track::Tracker;
+use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,6 +54,28 @@ fn status_line(h: &CameraHealth, f: &CameraFigures) -> String {
     s
 }
 
+/// The hall in one line, with the official words.
+fn hall_line(s: &HallSnapshot) -> String {
+    let mut line = format!(
+        "Số người đang chờ {} (trung bình {:.1})  Lượt phục vụ {}  Thời gian chờ TB {}  lượt vào/giờ {}  bỏ về {}",
+        s.waiting_now,
+        s.waiting_smoothed,
+        s.counters.iter().map(|c| c.served).sum::<u64>(),
+        s.mean_wait_s.map_or("-".to_string(), |w| format!("{:.0} s", w)),
+        s.arrivals_last_hour,
+        s.abandoned
+    );
+    for c in &s.counters {
+        let state = match c.state {
+            CounterState::Serving => format!("đang phục vụ {:.0} s", c.serving_for_s.unwrap_or(0.0)),
+            CounterState::Idle => "trống".to_string(),
+            CounterState::StaffAbsent => "vắng cán bộ".to_string(),
+        };
+        line.push_str(&format!("  Quầy {}: {state}", c.counter));
+    }
+    line
+}
+
 fn is_done(h: &CameraHealth) -> bool {
     matches!(
         h.state,
@@ -61,7 +85,7 @@ fn is_done(h: &CameraHealth) -> bool {
 
 /// The model manifest named by the config, resolved against the working directory, then the
 /// source tree's models/ folder.
-fn model_path(cfg: &Config) -> PathBuf {
+pub fn model_path(cfg: &Config) -> PathBuf {
     let p = PathBuf::from(&cfg.detector.model);
     if p.is_file() || p.is_absolute() {
         return p;
@@ -112,26 +136,64 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     .with_context(|| format!("starting the detector ({})", model_file.display()))?;
 
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
+    let hall: Arc<Mutex<Option<HallSnapshot>>> = Arc::default();
+    // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
+    // in stream time; hall figures across cameras.
     let consumer = {
         let figures = Arc::clone(&figures);
+        let hall = Arc::clone(&hall);
+        let zones_cfg = cfg.zones.clone();
+        let hall_cfg = cfg.hall.clone();
+        let threshold = model.manifest.output.score_threshold;
         std::thread::spawn(move || {
+            let mut trackers: HashMap<String, (Tracker, ZoneEngine, f64)> = HashMap::new();
+            let mut metrics = HallMetrics::new(&hall_cfg);
+            let mut last_t = 0.0;
             while let Ok(d) = rx.recv() {
+                let cam = d.frame.camera.to_string();
+                let t = d.frame.time.seconds();
+                let (tracker, zones, cam_t) = trackers.entry(cam.clone()).or_insert_with(|| {
+                    (
+                        Tracker::new(crate::replay::tracker_config(threshold)),
+                        ZoneEngine::new(d.frame.camera.clone(), &zones_cfg, &hall_cfg),
+                        t,
+                    )
+                });
+                *cam_t = t;
+                let update = tracker.update(&d.detections, t);
+                let tracks = tracker.tracks();
+                let events = zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
+                metrics.observe(&zones.counts(), &events, t);
+                last_t = t;
+                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
                 let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
-                let f = all.entry(d.frame.camera.to_string()).or_default();
+                let f = all.entry(cam).or_default();
                 f.frames += 1;
                 if d.decision.run() {
                     f.inferred += 1;
                     f.infer_ms_total += d.timings.infer_ms;
                 }
-                f.people_now = d.detections.len();
+                f.people_now = tracks
+                    .iter()
+                    .filter(|t| t.status == hallwatch_core::TrackStatus::Tracked)
+                    .count();
                 f.people_max = f.people_max.max(f.people_now);
             }
+            // Cameras stopped: what is still open is truncated.
+            for (_, (_, zones, t)) in trackers.iter_mut() {
+                let events = zones.close_all(*t);
+                metrics.observe(&zones.counts(), &events, *t);
+            }
+            *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
         })
     };
 
     let multi = MultiProgress::new();
     let style = ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let hall_bar = multi.add(ProgressBar::new_spinner());
+    hall_bar.set_style(style.clone());
+    hall_bar.set_prefix("hall");
     let bars: Vec<ProgressBar> = ingest
         .cameras()
         .iter()
@@ -157,6 +219,10 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             pb.set_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
             pb.tick();
         }
+        if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            hall_bar.set_message(hall_line(s));
+            hall_bar.tick();
+        }
         let timed_out = seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
         let drained = health.iter().all(is_done)
             && ingest.cameras().iter().all(|c| c.frames().is_empty());
@@ -172,8 +238,14 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     for (pb, h) in bars.iter().zip(&health) {
         pb.finish_with_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
     }
+    if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        hall_bar.finish_with_message(hall_line(s));
+    }
     let elapsed = started.elapsed().as_secs_f64();
     println!("summary after {elapsed:.1} s:");
+    if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        println!("  hall: {}", hall_line(s));
+    }
     for h in &health {
         let f = snapshot(&figures, h.camera.as_str());
         println!(

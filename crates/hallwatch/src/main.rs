@@ -6,7 +6,10 @@
 
 mod cli_ingest;
 mod detect_cmd;
+mod eval_cmd;
 mod probe;
+mod replay;
+mod snapshot;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -72,6 +75,68 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Precision, recall and AP at IoU 0.5 of MOTChallenge detections against ground truth
+    /// (rows with confidence 0 ignored).
+    EvalDetections {
+        /// Ground truth (gt.txt).
+        #[arg(long)]
+        gt: PathBuf,
+        /// Detections (`hallwatch detect` output).
+        #[arg(long)]
+        det: PathBuf,
+    },
+    /// MOTA, IDF1, ID switches, precision and recall (IoU 0.5) of MOTChallenge tracks against
+    /// ground truth, computed as py-motmetrics does.
+    EvalTracks {
+        /// Ground truth (gt.txt).
+        #[arg(long)]
+        gt: PathBuf,
+        /// Tracks (`hallwatch replay` tracks.txt).
+        #[arg(long)]
+        tracks: PathBuf,
+    },
+    /// Writes one frame with a normalised grid (and the config's zones) as PNG, for drawing
+    /// zones. People are pixelated unless --no-blur.
+    Snapshot {
+        /// rtsp:// URL, file or test:PATTERN (or use --config with --camera).
+        source: Option<String>,
+        /// Config whose zones are drawn (and whose camera is opened with --camera).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Camera id in the config.
+        #[arg(long)]
+        camera: Option<String>,
+        /// Seconds into a file (or seconds to wait on a live source).
+        #[arg(long, default_value_t = 0.0)]
+        at: f64,
+        /// Do not pixelate people.
+        #[arg(long)]
+        no_blur: bool,
+        /// Output PNG.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replays a file through ingest, detection, tracking and zones as fast as possible and
+    /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
+    Replay {
+        /// The video file.
+        file: PathBuf,
+        /// The hall config (zones, analysis and detection settings).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The camera of the config the file stands for (default: the first).
+        #[arg(long)]
+        camera: Option<String>,
+        /// Model manifest (default: the config's).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// ONNX Runtime intra-op threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -127,6 +192,50 @@ fn run(command: Command) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Snapshot {
+            source,
+            config,
+            camera,
+            at,
+            no_blur,
+            out,
+        } => {
+            snapshot::run(&snapshot::SnapshotArgs {
+                source,
+                config,
+                camera,
+                at,
+                no_blur,
+                out,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalDetections { gt, det } => {
+            eval_cmd::detections(&gt, &det)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalTracks { gt, tracks } => {
+            eval_cmd::tracks(&gt, &tracks)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            file,
+            config,
+            camera,
+            model,
+            threads,
+            out,
+        } => {
+            replay::run(&replay::ReplayArgs {
+                file,
+                config,
+                camera,
+                model,
+                out,
+                threads,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ingest { config, seconds } => {
             let cfg = match hallwatch_config::Config::load(&config) {
                 Ok(c) => c,
@@ -144,7 +253,7 @@ fn run(command: Command) -> Result<ExitCode> {
             };
             let cfg = demo_config(&footage)?;
             println!(
-                "hallwatch demo: {} through ingest and person detection (2 fps analysis). Ctrl-C stops.",
+                "hallwatch demo: {} through ingest, person detection, tracking and zones (examples/vtest.toml). Ctrl-C stops.",
                 footage.display()
             );
             cli_ingest::run(&cfg, None)
@@ -198,10 +307,10 @@ fn default_footage() -> Result<PathBuf> {
 }
 
 fn demo_config(footage: &std::path::Path) -> Result<hallwatch_config::Config> {
-    let mut text = String::from(include_str!("demo.toml"));
-    text = text.replace(
-        "@FOOTAGE@",
-        &toml::Value::String(footage.display().to_string()).to_string(),
+    // The example hall drawn on the sample footage, pointed at the cached clip.
+    let text = include_str!("../../../examples/vtest.toml").replace(
+        "path = \"vtest.avi\"",
+        &format!("path = {}", toml::Value::String(footage.display().to_string())),
     );
     hallwatch_config::Config::from_toml_str(&text)
         .map_err(|e| anyhow::anyhow!("embedded demo config is invalid:\n{e}"))
