@@ -1,13 +1,11 @@
 //! `hallwatch detect`: run the detector over a video file and write MOTChallenge detections.
 
 use anyhow::{Context, Result};
-use hallwatch_core::CameraState;
 use hallwatch_detect::{DetectorOptions, OrtDetector, Timings};
 use hallwatch_ingest::CameraHandle;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The default model manifest: `models/centernet_mb3_512.toml` under the working directory, or
 /// in the source tree this binary was built from.
@@ -20,25 +18,32 @@ pub fn default_model() -> PathBuf {
 }
 
 /// Options of `hallwatch detect`.
+#[derive(clap::Args)]
 pub struct DetectArgs {
-    /// Video file.
+    /// The video file.
     pub file: PathBuf,
-    /// Model manifest.
-    pub model: PathBuf,
+    /// Model manifest (default: models/centernet_mb3_512.toml).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
     /// Run on every Nth decoded frame.
+    #[arg(long, default_value_t = 1)]
     pub every: u64,
-    /// Score threshold (0 = the manifest's).
+    /// Score threshold (default: the manifest's).
+    #[arg(long, default_value_t = 0.0)]
     pub threshold: f32,
-    /// Intra-op threads (0 = all cores).
+    /// ONNX Runtime intra-op threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Output file.
+    #[arg(long)]
     pub out: PathBuf,
 }
 
 /// Runs the command.
 pub fn run(a: &DetectArgs) -> Result<()> {
-    let mut detector = OrtDetector::load(&a.model, &DetectorOptions { intra_threads: a.threads })
-        .with_context(|| format!("loading the model {}", a.model.display()))?;
+    let model = a.model.clone().unwrap_or_else(default_model);
+    let mut detector = OrtDetector::load(&model, &DetectorOptions { intra_threads: a.threads })
+        .with_context(|| format!("loading the model {}", model.display()))?;
     let threshold = detector.threshold(a.threshold);
     let cam_cfg = crate::probe::camera_for(&a.file.display().to_string(), "tcp", 20.0)?;
     let cam = CameraHandle::spawn(&cam_cfg).context("opening the video")?;
@@ -54,20 +59,8 @@ pub fn run(a: &DetectArgs) -> Result<()> {
     let (mut analysed, mut boxes) = (0u64, 0u64);
     let mut total = Timings::default();
     loop {
-        let frame = match cam.frames().recv_timeout(Duration::from_millis(200)) {
-            Ok(f) => f,
-            Err(_) => {
-                let h = cam.health();
-                match h.state {
-                    CameraState::Finished if cam.frames().is_empty() => break,
-                    CameraState::Failed => anyhow::bail!(
-                        "{}: {}",
-                        a.file.display(),
-                        h.last_error.unwrap_or_else(|| "failed".into())
-                    ),
-                    _ => continue,
-                }
-            }
+        let Some(frame) = crate::probe::next_file_frame(&cam, &a.file)? else {
+            break;
         };
         pb.inc(1);
         if frame.source_index % every != 0 {

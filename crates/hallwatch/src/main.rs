@@ -56,25 +56,7 @@ enum Command {
     },
     /// Runs the person detector over a video file and writes MOTChallenge detections
     /// (`frame,-1,x,y,w,h,score,-1,-1,-1`, frame = 1-based decoded frame, source pixels).
-    Detect {
-        /// The video file.
-        file: PathBuf,
-        /// Model manifest (default: models/centernet_mb3_512.toml).
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// Run on every Nth decoded frame.
-        #[arg(long, default_value_t = 1)]
-        every: u64,
-        /// Score threshold (default: the manifest's).
-        #[arg(long, default_value_t = 0.0)]
-        threshold: f32,
-        /// ONNX Runtime intra-op threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Output file.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Detect(detect_cmd::DetectArgs),
     /// Precision, recall and AP at IoU 0.5 of MOTChallenge detections against ground truth
     /// (rows with confidence 0 ignored).
     EvalDetections {
@@ -97,46 +79,10 @@ enum Command {
     },
     /// Writes one frame with a normalised grid (and the config's zones) as PNG, for drawing
     /// zones. People are pixelated unless --no-blur.
-    Snapshot {
-        /// rtsp:// URL, file or test:PATTERN (or use --config with --camera).
-        source: Option<String>,
-        /// Config whose zones are drawn (and whose camera is opened with --camera).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Camera id in the config.
-        #[arg(long)]
-        camera: Option<String>,
-        /// Seconds into a file (or seconds to wait on a live source).
-        #[arg(long, default_value_t = 0.0)]
-        at: f64,
-        /// Do not pixelate people.
-        #[arg(long)]
-        no_blur: bool,
-        /// Output PNG.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Snapshot(snapshot::SnapshotArgs),
     /// Replays a file through ingest, detection, tracking and zones as fast as possible and
     /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
-    Replay {
-        /// The video file.
-        file: PathBuf,
-        /// The hall config (zones, analysis and detection settings).
-        #[arg(long, short)]
-        config: PathBuf,
-        /// The camera of the config the file stands for (default: the first).
-        #[arg(long)]
-        camera: Option<String>,
-        /// Model manifest (default: the config's).
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// ONNX Runtime intra-op threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Replay(replay::ReplayArgs),
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -174,40 +120,12 @@ fn run(command: Command) -> Result<ExitCode> {
             transport,
             timeout,
         } => probe::run(&source, frames, &transport, timeout),
-        Command::Detect {
-            file,
-            model,
-            every,
-            threshold,
-            threads,
-            out,
-        } => {
-            detect_cmd::run(&detect_cmd::DetectArgs {
-                file,
-                model: model.unwrap_or_else(detect_cmd::default_model),
-                every,
-                threshold,
-                threads,
-                out,
-            })?;
+        Command::Detect(args) => {
+            detect_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Snapshot {
-            source,
-            config,
-            camera,
-            at,
-            no_blur,
-            out,
-        } => {
-            snapshot::run(&snapshot::SnapshotArgs {
-                source,
-                config,
-                camera,
-                at,
-                no_blur,
-                out,
-            })?;
+        Command::Snapshot(args) => {
+            snapshot::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::EvalDetections { gt, det } => {
@@ -218,22 +136,8 @@ fn run(command: Command) -> Result<ExitCode> {
             eval_cmd::tracks(&gt, &tracks)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Replay {
-            file,
-            config,
-            camera,
-            model,
-            threads,
-            out,
-        } => {
-            replay::run(&replay::ReplayArgs {
-                file,
-                config,
-                camera,
-                model,
-                out,
-                threads,
-            })?;
+        Command::Replay(args) => {
+            replay::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest { config, seconds } => {

@@ -99,3 +99,26 @@ pub fn run(source: &str, frames: u64, transport: &str, timeout: f64) -> Result<E
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The next frame of a file camera, waiting as long as it decodes: None once the file has
+/// ended and every frame was taken, an error naming the file when the camera failed.
+pub fn next_file_frame(
+    cam: &CameraHandle,
+    file: &std::path::Path,
+) -> Result<Option<hallwatch_core::Frame>> {
+    loop {
+        if let Ok(f) = cam.frames().recv_timeout(Duration::from_millis(200)) {
+            return Ok(Some(f));
+        }
+        let h = cam.health();
+        match h.state {
+            CameraState::Finished if cam.frames().is_empty() => return Ok(None),
+            CameraState::Failed => anyhow::bail!(
+                "{}: {}",
+                file.display(),
+                h.last_error.unwrap_or_else(|| "failed".into())
+            ),
+            _ => {}
+        }
+    }
+}

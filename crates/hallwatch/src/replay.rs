@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use hallwatch_config::{Config, SourceKind, ZoneRole};
-use hallwatch_core::{CameraState, Detection, TrackStatus};
+use hallwatch_core::{Detection, TrackStatus};
 use hallwatch_detect::{DetectorOptions, GateDecision, MotionGate, OrtDetector};
 use hallwatch_ingest::CameraHandle;
 use hallwatch_track::{Tracker, TrackerConfig};
@@ -12,21 +12,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Options of `hallwatch replay`.
+#[derive(clap::Args)]
 pub struct ReplayArgs {
     /// The video file.
     pub file: PathBuf,
     /// The hall config (zones, analysis and detection settings of the camera).
+    #[arg(long, short)]
     pub config: PathBuf,
     /// Which camera of the config the file stands for (default: the first).
+    #[arg(long)]
     pub camera: Option<String>,
     /// Model manifest (default: the config's).
+    #[arg(long)]
     pub model: Option<PathBuf>,
     /// Output folder.
+    #[arg(long)]
     pub out: PathBuf,
     /// ONNX Runtime intra-op threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
     pub threads: usize,
 }
 
@@ -118,20 +124,8 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         Ok(())
     };
     loop {
-        let frame = match cam.frames().recv_timeout(Duration::from_millis(200)) {
-            Ok(f) => f,
-            Err(_) => {
-                let h = cam.health();
-                match h.state {
-                    CameraState::Finished if cam.frames().is_empty() => break,
-                    CameraState::Failed => anyhow::bail!(
-                        "{}: {}",
-                        a.file.display(),
-                        h.last_error.unwrap_or_else(|| "failed".into())
-                    ),
-                    _ => continue,
-                }
-            }
+        let Some(frame) = crate::probe::next_file_frame(&cam, &a.file)? else {
+            break;
         };
         let t = frame.time.seconds();
         last_t = t;

@@ -11,18 +11,24 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Options of `hallwatch snapshot`.
+#[derive(clap::Args)]
 pub struct SnapshotArgs {
-    /// rtsp:// URL, file or test:PATTERN; or empty to use `camera` from `config`.
+    /// rtsp:// URL, file or test:PATTERN (or use --config with --camera).
     pub source: Option<String>,
-    /// Config whose zones (and, with `camera`, whose camera) to use.
+    /// Config whose zones are drawn (and whose camera is opened with --camera).
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Camera id in the config.
+    #[arg(long)]
     pub camera: Option<String>,
-    /// Seconds into the stream (files) or to wait (live).
+    /// Seconds into a file (or seconds to wait on a live source).
+    #[arg(long, default_value_t = 0.0)]
     pub at: f64,
-    /// Keep people unblurred.
+    /// Do not pixelate people.
+    #[arg(long)]
     pub no_blur: bool,
     /// Output PNG.
+    #[arg(long)]
     pub out: PathBuf,
 }
 
