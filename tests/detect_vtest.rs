@@ -22,7 +22,10 @@ fn model() -> PathBuf {
 fn frames(width: u32, wanted: &[u64]) -> Vec<Frame> {
     let cfg = camera(
         "vtest",
-        &format!("{{ kind = \"file\", path = {} }}", toml_str(&vtest().display().to_string())),
+        &format!(
+            "{{ kind = \"file\", path = {} }}",
+            toml_str(&vtest().display().to_string())
+        ),
         &format!("analysis = {{ fps = 0.0, width = {width}, queue = 4 }}"),
     );
     let cam = CameraHandle::spawn(&cfg).expect("spawn");
@@ -49,7 +52,8 @@ const HAND_COUNTS: [(u64, usize); 4] = [(0, 3), (100, 7), (400, 3), (700, 8)];
 
 #[test]
 fn person_counts_match_hand_counts() {
-    let mut det = OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
+    let mut det =
+        OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
     let wanted: Vec<u64> = HAND_COUNTS.iter().map(|(i, _)| *i).collect();
     let fs = frames(0, &wanted);
     assert_eq!(fs.len(), 4);
@@ -62,7 +66,12 @@ fn person_counts_match_hand_counts() {
             .map(|(_, n)| *n)
             .expect("hand count");
         let err = dets.len().abs_diff(expected);
-        assert!(err <= 1, "frame {}: {} found, {expected} by eye: {dets:?}", f.source_index + 1, dets.len());
+        assert!(
+            err <= 1,
+            "frame {}: {} found, {expected} by eye: {dets:?}",
+            f.source_index + 1,
+            dets.len()
+        );
         total_error += err;
         assert!(t.infer_ms > 0.0);
         for d in &dets {
@@ -80,7 +89,8 @@ fn a_known_person_maps_back_to_source_pixels() {
     // Frame 1: the man in the dark jacket left of the lamp post stands at about
     // x 251..284, y 221..309 in the 768x576 source (checked by eye on the frame).
     let known = BBox::new(251.0, 221.0, 284.0, 309.0);
-    let mut det = OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
+    let mut det =
+        OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
     // Analysed at half size: boxes come back in analysis pixels and scale by 2 to the source.
     let f = frames(384, &[0]).remove(0);
     assert_eq!((f.width, f.height), (384, 288));
@@ -89,15 +99,33 @@ fn a_known_person_maps_back_to_source_pixels() {
         .iter()
         .map(|d| d.bbox.scale_shift(2.0, 2.0, 0.0, 0.0))
         .map(|b| (b.iou(&known), b))
-        .fold((0.0f32, BBox::default()), |a, b| if b.0 > a.0 { b } else { a });
-    assert!(best.0 > 0.6, "best IoU {} with {:?} among {dets:?}", best.0, best.1);
+        .fold(
+            (0.0f32, BBox::default()),
+            |a, b| if b.0 > a.0 { b } else { a },
+        );
+    assert!(
+        best.0 > 0.6,
+        "best IoU {} with {:?} among {dets:?}",
+        best.0,
+        best.1
+    );
 
     // The same person through two overlapping regions of interest, the first of which cuts
     // through them (its edge at x = 268 in source pixels, 134 at half size): the fragment from
     // the cut region gives way to the whole person seen in the other one.
     let regions = [
-        hallwatch_detect::preprocess::Region { x: 0, y: 0, w: 134, h: 288 },
-        hallwatch_detect::preprocess::Region { x: 100, y: 0, w: 284, h: 288 },
+        hallwatch_detect::preprocess::Region {
+            x: 0,
+            y: 0,
+            w: 134,
+            h: 288,
+        },
+        hallwatch_detect::preprocess::Region {
+            x: 100,
+            y: 0,
+            w: 284,
+            h: 288,
+        },
     ];
     let (dets, _) = det.detect(&f, &regions, 0.0).expect("detect");
     let near: Vec<BBox> = dets
@@ -105,7 +133,11 @@ fn a_known_person_maps_back_to_source_pixels() {
         .map(|d| d.bbox.scale_shift(2.0, 2.0, 0.0, 0.0))
         .filter(|b| b.iou(&known) > 0.1)
         .collect();
-    assert_eq!(near.len(), 1, "one box for the person across the seam: {near:?}");
+    assert_eq!(
+        near.len(),
+        1,
+        "one box for the person across the seam: {near:?}"
+    );
     assert!(near[0].iou(&known) > 0.5, "{near:?}");
 }
 
@@ -116,15 +148,30 @@ fn errors_name_what_is_wrong() {
     let text = std::fs::read_to_string(model())
         .expect("manifest")
         .replace("tower_0/images:0", "images")
-        .replace("file = \"centernet_mb3_512.onnx\"", &format!("file = {}", toml_str(&model().with_extension("onnx").display().to_string())));
+        .replace(
+            "file = \"centernet_mb3_512.onnx\"",
+            &format!(
+                "file = {}",
+                toml_str(&model().with_extension("onnx").display().to_string())
+            ),
+        );
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, text).expect("write");
-    let e = OrtDetector::load(&bad, &DetectorOptions::default()).err().expect("mismatch").to_string();
-    assert!(e.contains("'images'") && e.contains("tower_0/images:0"), "{e}");
+    let e = OrtDetector::load(&bad, &DetectorOptions::default())
+        .err()
+        .expect("mismatch")
+        .to_string();
+    assert!(
+        e.contains("'images'") && e.contains("tower_0/images:0"),
+        "{e}"
+    );
 
     let missing = dir.path().join("missing.toml");
-    let e = Manifest::load(&missing).err().expect("missing").to_string();
-    assert!(e.contains("missing.toml") && e.contains("cannot read"), "{e}");
+    let e = Manifest::load(&missing).expect_err("missing").to_string();
+    assert!(
+        e.contains("missing.toml") && e.contains("cannot read"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -149,9 +196,14 @@ fn motion_gate_skips_still_frames_but_runs_a_periodic_full_pass() {
 #[test]
 fn pool_serves_two_cameras() {
     let model = Manifest::load(&model()).expect("manifest");
-    let src = format!("{{ kind = \"file\", path = {} }}", toml_str(&vtest().display().to_string()));
-    let a = CameraHandle::spawn(&camera("a", &src, "analysis = { fps = 1.0, width = 384 }")).expect("a");
-    let b = CameraHandle::spawn(&camera("b", &src, "analysis = { fps = 0.5, width = 384 }")).expect("b");
+    let src = format!(
+        "{{ kind = \"file\", path = {} }}",
+        toml_str(&vtest().display().to_string())
+    );
+    let a = CameraHandle::spawn(&camera("a", &src, "analysis = { fps = 1.0, width = 384 }"))
+        .expect("a");
+    let b = CameraHandle::spawn(&camera("b", &src, "analysis = { fps = 0.5, width = 384 }"))
+        .expect("b");
     let inputs = [&a, &b]
         .iter()
         .map(|c| CameraInput {
@@ -161,11 +213,22 @@ fn pool_serves_two_cameras() {
         })
         .collect();
     let (tx, rx) = bounded(16);
-    let pool = DetectorPool::start(&model, inputs, &PoolOptions { workers: 1, intra_threads: 2 }, tx)
-        .expect("pool");
+    let pool = DetectorPool::start(
+        &model,
+        inputs,
+        &PoolOptions {
+            workers: 1,
+            intra_threads: 2,
+        },
+        tx,
+    )
+    .expect("pool");
     let mut per_camera = std::collections::HashMap::<String, Vec<_>>::new();
     while let Ok(d) = rx.recv_timeout(Duration::from_secs(60)) {
-        per_camera.entry(d.frame.camera.to_string()).or_default().push(d);
+        per_camera
+            .entry(d.frame.camera.to_string())
+            .or_default()
+            .push(d);
     }
     // The workers end, closing the results channel, once both files are done.
     pool.join();
@@ -174,6 +237,13 @@ fn pool_serves_two_cameras() {
     assert_eq!(per_camera.get("a").map(Vec::len), Some(80));
     assert_eq!(per_camera.get("b").map(Vec::len), Some(40));
     let a_frames = &per_camera["a"];
-    assert!(a_frames.iter().any(|d| d.decision.run() && !d.detections.is_empty()));
-    assert!(a_frames.windows(2).all(|w| w[0].frame.seq < w[1].frame.seq), "in order per camera");
+    assert!(
+        a_frames
+            .iter()
+            .any(|d| d.decision.run() && !d.detections.is_empty())
+    );
+    assert!(
+        a_frames.windows(2).all(|w| w[0].frame.seq < w[1].frame.seq),
+        "in order per camera"
+    );
 }

@@ -7,12 +7,19 @@ use hallwatch_tests::{camera, drain, toml_str, vtest, wait_until};
 use std::time::Duration;
 
 fn file_source(path: &std::path::Path) -> String {
-    format!("{{ kind = \"file\", path = {} }}", toml_str(&path.display().to_string()))
+    format!(
+        "{{ kind = \"file\", path = {} }}",
+        toml_str(&path.display().to_string())
+    )
 }
 
 #[test]
 fn vtest_decodes_every_frame_at_native_size() {
-    let cfg = camera("vtest", &file_source(&vtest()), "analysis = { fps = 0.0, queue = 8 }");
+    let cfg = camera(
+        "vtest",
+        &file_source(&vtest()),
+        "analysis = { fps = 0.0, queue = 8 }",
+    );
     let cam = CameraHandle::spawn(&cfg).expect("spawn");
     let frames = drain(&cam, Duration::from_secs(120));
     let h = cam.health();
@@ -22,14 +29,20 @@ fn vtest_decodes_every_frame_at_native_size() {
     assert!(frames.iter().all(|f| f.data.len() == 768 * 576 * 3));
     for (i, f) in frames.iter().enumerate() {
         assert_eq!(f.seq, i as u64);
-        assert_eq!(f.source_index, i as u64, "decoded frames are numbered in order");
+        assert_eq!(
+            f.source_index, i as u64,
+            "decoded frames are numbered in order"
+        );
         assert!(f.time.wall.is_none(), "file frames carry media time only");
     }
     let fps = h.source_fps.expect("vtest.avi states its frame rate");
     // Media time of frame i is i / fps: the stream's clock, not the processing clock.
     for f in &frames {
         let expected = f.source_index as f64 / fps;
-        assert!((f.time.media.as_secs_f64() - expected).abs() < 1e-3, "{f:?}");
+        assert!(
+            (f.time.media.as_secs_f64() - expected).abs() < 1e-3,
+            "{f:?}"
+        );
     }
     assert_eq!(h.frames_decoded, 795);
     assert_eq!(h.frames_analysed, 795);
@@ -63,7 +76,10 @@ fn analysis_rate_keeps_media_time_cadence() {
     assert_eq!(frames.len(), expected, "source fps {fps}");
     for (k, f) in frames.iter().enumerate() {
         let t = f.time.media.as_secs_f64();
-        assert!((t - k as f64 * 0.5).abs() < 0.5 / fps + 1e-3, "frame {k} at {t}");
+        assert!(
+            (t - k as f64 * 0.5).abs() < 0.5 / fps + 1e-3,
+            "frame {k} at {t}"
+        );
         assert!((t - f.source_index as f64 / fps).abs() < 1e-3);
         assert_eq!((f.width, f.height), (384, 288), "scaled, aspect kept");
     }
@@ -77,8 +93,13 @@ fn bad_files_fail_clearly_and_others_carry_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("no-such-file.mp4");
     let garbage = dir.path().join("garbage.avi");
-    std::fs::write(&garbage, (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect::<Vec<u8>>())
-        .expect("write garbage");
+    std::fs::write(
+        &garbage,
+        (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .expect("write garbage");
     let truncated = dir.path().join("truncated.avi");
     let bytes = std::fs::read(vtest()).expect("read vtest");
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).expect("write truncated");
@@ -100,16 +121,25 @@ fn bad_files_fail_clearly_and_others_carry_on() {
     ))
     .expect("spawn");
 
-    assert!(wait_until(Duration::from_secs(20), || missing_cam.health().state
+    assert!(wait_until(Duration::from_secs(20), || missing_cam
+        .health()
+        .state
         == CameraState::Failed));
     let err = missing_cam.health().last_error.expect("error recorded");
-    assert!(err.contains("no-such-file.mp4") && err.contains("not found"), "{err}");
+    assert!(
+        err.contains("no-such-file.mp4") && err.contains("not found"),
+        "{err}"
+    );
 
-    assert!(wait_until(Duration::from_secs(20), || garbage_cam.health().state
+    assert!(wait_until(Duration::from_secs(20), || garbage_cam
+        .health()
+        .state
         == CameraState::Failed));
     let err = garbage_cam.health().last_error.expect("error recorded");
     assert!(
-        err.to_lowercase().contains("type") || err.to_lowercase().contains("decode") || err.to_lowercase().contains("demux"),
+        err.to_lowercase().contains("type")
+            || err.to_lowercase().contains("decode")
+            || err.to_lowercase().contains("demux"),
         "garbage file error should say the format is not understood: {err}"
     );
 
@@ -119,7 +149,11 @@ fn bad_files_fail_clearly_and_others_carry_on() {
         matches!(th.state, CameraState::Finished | CameraState::Failed),
         "{th:?}"
     );
-    assert!(!got.is_empty() && got.len() < 795, "truncated file gave {} frames", got.len());
+    assert!(
+        !got.is_empty() && got.len() < 795,
+        "truncated file gave {} frames",
+        got.len()
+    );
 
     // The good camera kept delivering all along.
     let before = good.health().frames_analysed;
@@ -156,5 +190,8 @@ fn test_source_frames_carry_wall_clock_time() {
     }
     let last = frames.last().and_then(|f| f.time.wall).expect("wall");
     let age = now.duration_since(last).unwrap_or_default();
-    assert!(age < Duration::from_secs(5), "stamp is the capture time, {age:?} ago");
+    assert!(
+        age < Duration::from_secs(5),
+        "stamp is the capture time, {age:?} ago"
+    );
 }

@@ -4,7 +4,7 @@
 
 use hallwatch_core::{CameraState, Frame};
 use hallwatch_ingest::CameraHandle;
-use hallwatch_tests::{camera, vtest, wait_until, RtspOptions, RtspServer};
+use hallwatch_tests::{RtspOptions, RtspServer, camera, vtest, wait_until};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -40,7 +40,9 @@ impl Counter {
 }
 
 fn rtsp_source(url: &str, transport: &str, extra: &str) -> String {
-    format!("{{ kind = \"rtsp\", url = \"{url}\", transport = \"{transport}\", latency_ms = 100{extra} }}")
+    format!(
+        "{{ kind = \"rtsp\", url = \"{url}\", transport = \"{transport}\", latency_ms = 100{extra} }}"
+    )
 }
 
 const FAST_SUPERVISION: &str = "supervision = { backoff_initial_s = 0.5, backoff_max_s = 2.0, no_frame_timeout_s = 3.0, start_timeout_s = 20.0 }";
@@ -95,7 +97,10 @@ fn rtsp_camera_reconnects_while_another_keeps_delivering() {
     );
     let b_before = b.count();
     std::thread::sleep(Duration::from_secs(2));
-    assert!(b.count() > b_before, "the other camera stopped while the first was down");
+    assert!(
+        b.count() > b_before,
+        "the other camera stopped while the first was down"
+    );
     assert!(cam.health().is_down());
 
     // The camera comes back on the same address: frames flow again within backoff + 5 s.
@@ -201,13 +206,22 @@ fn bad_rtsp_inputs_fail_clearly_and_others_carry_on() {
         cam.health().last_error.unwrap_or_default()
     };
     let e = failed_with(&wrong_port);
-    assert!(e.contains("src") && e.to_lowercase().contains("open"), "wrong port: {e}");
+    assert!(
+        e.contains("src") && e.to_lowercase().contains("open"),
+        "wrong port: {e}"
+    );
     let e = failed_with(&wrong_path);
     assert!(e.to_lowercase().contains("not found"), "wrong path: {e}");
     let e = failed_with(&wrong_pw);
-    assert!(e.to_lowercase().contains("unauthorized"), "wrong password: {e}");
+    assert!(
+        e.to_lowercase().contains("unauthorized"),
+        "wrong password: {e}"
+    );
     let all = format!("{:?}", wrong_pw.health());
-    assert!(!all.contains("not-the-pw"), "password leaked into health: {all}");
+    assert!(
+        !all.contains("not-the-pw"),
+        "password leaked into health: {all}"
+    );
 
     assert!(
         wait_until(Duration::from_secs(40), || ok.count() >= 3),

@@ -137,7 +137,8 @@ impl Drop for RtspServer {
 /// One camera config from TOML pieces, through the real config loader: `source` is an inline
 /// table (`{ kind = "file", path = "..." }`), `extra` more keys of the camera (`analysis = {..}`).
 pub fn camera(id: &str, source: &str, extra: &str) -> hallwatch_config::CameraConfig {
-    let text = format!("[site]\nid = \"t\"\n\n[[cameras]]\nid = \"{id}\"\nsource = {source}\n{extra}\n");
+    let text =
+        format!("[site]\nid = \"t\"\n\n[[cameras]]\nid = \"{id}\"\nsource = {source}\n{extra}\n");
     let mut cfg = hallwatch_config::Config::from_toml_str(&text)
         .unwrap_or_else(|e| panic!("test config invalid:\n{e}\n---\n{text}"));
     cfg.cameras.remove(0)
@@ -149,7 +150,10 @@ pub fn toml_str(s: &str) -> String {
 }
 
 /// Receives a file camera's frames until it has ended and its queue is empty, or `timeout`.
-pub fn drain(cam: &hallwatch_ingest::CameraHandle, timeout: Duration) -> Vec<hallwatch_core::Frame> {
+pub fn drain(
+    cam: &hallwatch_ingest::CameraHandle,
+    timeout: Duration,
+) -> Vec<hallwatch_core::Frame> {
     use hallwatch_core::CameraState;
     let end = Instant::now() + timeout;
     let mut frames = Vec::new();
@@ -158,7 +162,9 @@ pub fn drain(cam: &hallwatch_ingest::CameraHandle, timeout: Duration) -> Vec<hal
             Ok(f) => frames.push(f),
             Err(_) => {
                 let state = cam.health().state;
-                if matches!(state, CameraState::Finished | CameraState::Failed) && cam.frames().is_empty() {
+                if matches!(state, CameraState::Finished | CameraState::Failed)
+                    && cam.frames().is_empty()
+                {
                     break;
                 }
             }

@@ -19,7 +19,9 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(port), Some(file)) = (arg(&args, "--port"), arg(&args, "--file")) else {
-        eprintln!("usage: test-rtsp-server --port P --file F [--codec h264|h265] [--path /cam] [--user U --password PW]");
+        eprintln!(
+            "usage: test-rtsp-server --port P --file F [--codec h264|h265] [--path /cam] [--user U --password PW]"
+        );
         std::process::exit(2);
     };
     let codec = arg(&args, "--codec").unwrap_or_else(|| "h264".into());
@@ -29,8 +31,12 @@ fn main() {
         std::process::exit(1);
     }
     let encoder = match codec.as_str() {
-        "h265" => "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=1",
-        _ => "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=800 ! rtph264pay name=pay0 pt=96 config-interval=1",
+        "h265" => {
+            "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=800 ! rtph265pay name=pay0 pt=96 config-interval=1"
+        }
+        _ => {
+            "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=800 ! rtph264pay name=pay0 pt=96 config-interval=1"
+        }
     };
     let launch = format!(
         "( filesrc location=\"{file}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 ! {encoder} )"

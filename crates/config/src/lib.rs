@@ -92,7 +92,9 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 /// The top-level keys of a config file.
-const SECTIONS: &[&str] = &["site", "cameras", "zones", "storage", "server", "detector", "hall"];
+const SECTIONS: &[&str] = &[
+    "site", "cameras", "zones", "storage", "server", "detector", "hall",
+];
 
 impl Config {
     /// Reads and checks a config file. A file that cannot be read gives one error whose path is

@@ -415,7 +415,10 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
             ("merge_gap_s", h.merge_gap_s),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                errors.push(ConfigError::new(format!("hall.{field}"), format!("must be 0 or more, is {v}")));
+                errors.push(ConfigError::new(
+                    format!("hall.{field}"),
+                    format!("must be 0 or more, is {v}"),
+                ));
             }
         }
         positive("hall.queue_smoothing_s".into(), h.queue_smoothing_s, errors);
@@ -423,13 +426,19 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
         if !(h.merge_distance.is_finite() && (0.0..=1.0).contains(&h.merge_distance)) {
             errors.push(ConfigError::new(
                 "hall.merge_distance",
-                format!("{} is outside [0, 1] (a fraction of the image diagonal)", h.merge_distance),
+                format!(
+                    "{} is outside [0, 1] (a fraction of the image diagonal)",
+                    h.merge_distance
+                ),
             ));
         }
     }
     if let Some(d) = parsed.detector {
         if d.model.trim().is_empty() {
-            errors.push(ConfigError::new("detector.model", "missing (a model manifest path)"));
+            errors.push(ConfigError::new(
+                "detector.model",
+                "missing (a model manifest path)",
+            ));
         }
         if d.workers == 0 {
             errors.push(ConfigError::new("detector.workers", "must be at least 1"));

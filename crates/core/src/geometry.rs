@@ -60,11 +60,7 @@ impl BBox {
     pub fn iou(&self, o: &BBox) -> f32 {
         let inter = self.intersection(o);
         let union = self.area() + o.area() - inter;
-        if union <= 0.0 {
-            0.0
-        } else {
-            inter / union
-        }
+        if union <= 0.0 { 0.0 } else { inter / union }
     }
 
     /// The smallest box holding both.
@@ -130,8 +126,14 @@ mod tests {
         assert!((a.iou(&b) - 50.0 / 150.0).abs() < 1e-6);
         assert_eq!(a.iou(&BBox::new(20.0, 20.0, 30.0, 30.0)), 0.0);
         assert_eq!(a.iou(&a), 1.0);
-        assert_eq!(BBox::from_xywh(1.0, 2.0, 3.0, 4.0), BBox::new(1.0, 2.0, 4.0, 6.0));
-        assert_eq!(BBox::from_cxcywh(5.0, 5.0, 2.0, 4.0), BBox::new(4.0, 3.0, 6.0, 7.0));
+        assert_eq!(
+            BBox::from_xywh(1.0, 2.0, 3.0, 4.0),
+            BBox::new(1.0, 2.0, 4.0, 6.0)
+        );
+        assert_eq!(
+            BBox::from_cxcywh(5.0, 5.0, 2.0, 4.0),
+            BBox::new(4.0, 3.0, 6.0, 7.0)
+        );
         assert_eq!(a.foot(), (5.0, 10.0));
         assert_eq!(
             a.scale_shift(2.0, 0.5, 1.0, 1.0),

@@ -106,10 +106,10 @@ impl CameraHealth {
 
     /// Closes the open outage, if any.
     pub fn close_downtime(&mut self, end: SystemTime) {
-        if let Some(d) = self.downtime.last_mut() {
-            if d.end.is_none() {
-                d.end = Some(end);
-            }
+        if let Some(d) = self.downtime.last_mut()
+            && d.end.is_none()
+        {
+            d.end = Some(end);
         }
     }
 }
@@ -140,6 +140,9 @@ mod tests {
             retry_in_s: 4.0,
         })
         .unwrap();
-        assert_eq!(s, r#"{"state":"reconnecting","attempt":2,"retry_in_s":4.0}"#);
+        assert_eq!(
+            s,
+            r#"{"state":"reconnecting","attempt":2,"retry_in_s":4.0}"#
+        );
     }
 }

@@ -14,8 +14,8 @@
 mod frame;
 mod geometry;
 mod health;
-mod track;
 pub mod redact;
+mod track;
 
 pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};

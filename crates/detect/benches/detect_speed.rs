@@ -9,7 +9,7 @@
 
 use hallwatch_config::Config;
 use hallwatch_core::{CameraState, Frame};
-use hallwatch_detect::{runtime, DetectorOptions, OrtDetector, Timings};
+use hallwatch_detect::{DetectorOptions, OrtDetector, Timings, runtime};
 use hallwatch_ingest::CameraHandle;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +21,10 @@ const THREADS: usize = 2;
 fn cache() -> PathBuf {
     std::env::var_os("HALLWATCH_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cache/hallwatch"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/hallwatch")
+        })
 }
 
 fn frames() -> Vec<Frame> {
@@ -48,13 +51,34 @@ fn frames() -> Vec<Frame> {
 fn python(venv: &Path) -> PathBuf {
     let py = venv.join("bin/python");
     if !py.is_file() {
-        eprintln!("creating {} (onnxruntime=={}, opencv-python-headless, numpy) ...", venv.display(), runtime::ORT_VERSION);
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(venv).status().is_ok_and(|s| s.success())
+        eprintln!(
+            "creating {} (onnxruntime=={}, opencv-python-headless, numpy) ...",
+            venv.display(),
+            runtime::ORT_VERSION
+        );
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(venv)
+            .status()
+            .is_ok_and(|s| s.success())
             && Command::new(&py)
-                .args(["-m", "pip", "install", "-q", &format!("onnxruntime=={}", runtime::ORT_VERSION), "opencv-python-headless", "numpy"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    &format!("onnxruntime=={}", runtime::ORT_VERSION),
+                    "opencv-python-headless",
+                    "numpy",
+                ])
                 .status()
                 .is_ok_and(|s| s.success());
-        assert!(ok, "could not set up the Python baseline in {}", venv.display());
+        assert!(
+            ok,
+            "could not set up the Python baseline in {}",
+            venv.display()
+        );
     }
     py
 }
@@ -98,7 +122,11 @@ fn run_python(py: &Path, model: &Path, dir: &Path, fs: &[Frame]) -> Figures {
         .arg(THREADS.to_string())
         .output()
         .expect("run the Python baseline");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8_lossy(&out.stdout).to_string();
     let field = |k: &str| -> f64 {
         line.split(&format!("\"{k}\": "))
@@ -132,18 +160,27 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml");
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml");
     // The same model resized like cv2.resize's default (bilinear), for a like-for-like pairing.
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(&manifest).expect("manifest");
     let linear = dir.path().join("linear.toml");
     std::fs::write(
         &linear,
-        text.replace("resize = \"stretch\"", "resize = \"stretch\"\ninterpolation = \"linear\"")
-            .replace("file = \"centernet_mb3_512.onnx\"", &format!("file = \"{}\"", manifest.with_extension("onnx").display())),
+        text.replace(
+            "resize = \"stretch\"",
+            "resize = \"stretch\"\ninterpolation = \"linear\"",
+        )
+        .replace(
+            "file = \"centernet_mb3_512.onnx\"",
+            &format!("file = \"{}\"", manifest.with_extension("onnx").display()),
+        ),
     )
     .expect("write");
-    let opts = DetectorOptions { intra_threads: THREADS };
+    let opts = DetectorOptions {
+        intra_threads: THREADS,
+    };
     let mut area = OrtDetector::load(&manifest, &opts).expect("model");
     let mut bilinear = OrtDetector::load(&linear, &opts).expect("model");
     let fs = frames();
@@ -168,7 +205,9 @@ fn main() {
         p.push(run_python(&py, &model, &frames_dir, &fs));
     }
     let (a, l, p) = (median(a), median(l), median(p));
-    println!("{n} vtest.avi frames (768x576 -> 512x512), {THREADS} intra-op threads, CenterNet MobileNetV3, median of 3 interleaved rounds");
+    println!(
+        "{n} vtest.avi frames (768x576 -> 512x512), {THREADS} intra-op threads, CenterNet MobileNetV3, median of 3 interleaved rounds"
+    );
     print("hallwatch (area, default)", &a);
     print("hallwatch (bilinear)", &l);
     print("python (cv2 bilinear + ORT)", &p);

@@ -4,8 +4,8 @@
 //! person boxes in pixels of the model input, above the score threshold, after NMS where the
 //! family needs it.
 
-use crate::manifest::{Activation, BoxFormat, BoxUnits, Family, OutputSpec};
 use crate::DetectError;
+use crate::manifest::{Activation, BoxFormat, BoxUnits, Family, OutputSpec};
 use hallwatch_core::{BBox, Detection};
 
 /// An output tensor copied out of the session as `f32`.
@@ -29,13 +29,13 @@ impl OutTensor {
                 return Err(self.mismatch(format!("expected [1, N, C], got {other:?}")));
             }
         };
-        if let Some(c) = want_cols {
-            if dims[1] != c {
-                return Err(self.mismatch(format!(
-                    "expected {c} values per row, got shape {:?}",
-                    self.shape
-                )));
-            }
+        if let Some(c) = want_cols
+            && dims[1] != c
+        {
+            return Err(self.mismatch(format!(
+                "expected {c} values per row, got shape {:?}",
+                self.shape
+            )));
         }
         if dims[0] * dims[1] != self.data.len() {
             return Err(self.mismatch(format!(
@@ -139,7 +139,10 @@ pub fn decode(
             for r in t.data.chunks_exact(6).take(n) {
                 let class = r[5].round() as i64 + spec.class_offset as i64;
                 if class == person as i64 {
-                    push(make_box([r[0], r[1], r[2], r[3]], fmt, units, w, h), activate(r[4]));
+                    push(
+                        make_box([r[0], r[1], r[2], r[3]], fmt, units, w, h),
+                        activate(r[4]),
+                    );
                 }
             }
         }
@@ -177,7 +180,11 @@ pub fn decode(
                 if pscore < best_other {
                     continue;
                 }
-                let obj = if spec.objectness { activate(at(i, 4)) } else { 1.0 };
+                let obj = if spec.objectness {
+                    activate(at(i, 4))
+                } else {
+                    1.0
+                };
                 let b = make_box([at(i, 0), at(i, 1), at(i, 2), at(i, 3)], fmt, units, w, h);
                 push(b, obj * pscore);
             }
@@ -246,7 +253,10 @@ pub fn decode(
                     continue;
                 }
                 let v = &boxes.data[i * 4..i * 4 + 4];
-                push(make_box([v[0], v[1], v[2], v[3]], fmt, units, w, h), activate(scores.data[i]));
+                push(
+                    make_box([v[0], v[1], v[2], v[3]], fmt, units, w, h),
+                    activate(scores.data[i]),
+                );
             }
         }
         Family::Detr => {
@@ -295,7 +305,9 @@ mod tests {
             "name = \"t\"\nfile = \"m.onnx\"\nsha256 = \"{}\"\n[input]\nname = \"in\"\nlayout = \"nchw\"\nwidth = 64\nheight = 64\n[output]\nfamily = \"{family}\"\n{extra}\n",
             "0".repeat(64)
         );
-        Manifest::from_toml_str(&text, "test").expect("manifest").output
+        Manifest::from_toml_str(&text, "test")
+            .expect("manifest")
+            .output
     }
 
     fn t(name: &str, shape: &[usize], data: &[f32]) -> OutTensor {
@@ -348,7 +360,10 @@ mod tests {
 
     #[test]
     fn yolov5_rows_with_objectness() {
-        let s = spec("yolo", "detections = \"out\"\ntransposed = false\nobjectness = true");
+        let s = spec(
+            "yolo",
+            "detections = \"out\"\ntransposed = false\nobjectness = true",
+        );
         let out = [t(
             "out",
             &[1, 2, 7],
@@ -410,7 +425,11 @@ mod tests {
     fn detr_softmax_with_no_object_class() {
         let s = spec("detr", "boxes = \"boxes\"\nlogits = \"logits\"");
         let out = [
-            t("boxes", &[1, 2, 4], &[0.5, 0.5, 0.25, 0.5, 0.2, 0.2, 0.1, 0.1]),
+            t(
+                "boxes",
+                &[1, 2, 4],
+                &[0.5, 0.5, 0.25, 0.5, 0.2, 0.2, 0.1, 0.1],
+            ),
             // classes: person, other, no-object
             t("logits", &[1, 2, 3], &[4.0, 0.0, 0.0, 0.0, 0.0, 5.0]),
         ];
@@ -423,7 +442,10 @@ mod tests {
 
     #[test]
     fn detr_sigmoid_variant() {
-        let s = spec("detr", "boxes = \"boxes\"\nlogits = \"logits\"\nactivation = \"sigmoid\"");
+        let s = spec(
+            "detr",
+            "boxes = \"boxes\"\nlogits = \"logits\"\nactivation = \"sigmoid\"",
+        );
         let out = [
             t("boxes", &[1, 1, 4], &[0.5, 0.5, 0.5, 0.5]),
             t("logits", &[1, 1, 2], &[2.0, -1.0]),
@@ -449,7 +471,16 @@ mod tests {
             score: s,
             class: c,
         };
-        let kept = nms(vec![d(0.0, 0.5, 0), d(1.0, 0.9, 0), d(1.0, 0.8, 1), d(30.0, 0.4, 0)], 0.5, 10);
+        let kept = nms(
+            vec![
+                d(0.0, 0.5, 0),
+                d(1.0, 0.9, 0),
+                d(1.0, 0.8, 1),
+                d(30.0, 0.4, 0),
+            ],
+            0.5,
+            10,
+        );
         let scores: Vec<f32> = kept.iter().map(|k| k.score).collect();
         assert_eq!(scores, vec![0.9, 0.8, 0.4]);
         assert_eq!(nms(vec![d(0.0, 0.5, 0), d(1.0, 0.9, 0)], 0.0, 1).len(), 1);

@@ -1,28 +1,22 @@
 //! The ONNX Runtime detector: one session, its manifest, and the steps around inference.
 
-use crate::decode::{decode, OutTensor};
+use crate::decode::{OutTensor, decode};
 use crate::manifest::{DType, Layout, LoadedManifest, Manifest};
 use crate::preprocess::{Preprocessor, Region};
 use crate::roi::merge_regions;
-use crate::{runtime, DetectError};
+use crate::{DetectError, runtime};
 use hallwatch_core::{Detection, Frame};
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 use std::path::Path;
 use std::time::Instant;
 
 /// How a detector runs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct DetectorOptions {
     /// ONNX Runtime intra-op threads (0 = ONNX Runtime's default: one per core).
     pub intra_threads: usize,
-}
-
-impl Default for DetectorOptions {
-    fn default() -> Self {
-        Self { intra_threads: 0 }
-    }
 }
 
 /// Time spent in each step of one detection, in milliseconds.
@@ -64,7 +58,10 @@ impl OrtDetector {
 
     /// Builds a session for a loaded manifest: checks the file's checksum, that ONNX Runtime
     /// loads, and that the model's tensors are the ones the manifest describes.
-    pub fn from_manifest(loaded: &LoadedManifest, opts: &DetectorOptions) -> Result<Self, DetectError> {
+    pub fn from_manifest(
+        loaded: &LoadedManifest,
+        opts: &DetectorOptions,
+    ) -> Result<Self, DetectError> {
         loaded.verify_file()?;
         let (env, _) = runtime::environment()?;
         // Full graph optimisation and one inter-op thread, as onnxruntime's Python defaults;
@@ -139,10 +136,12 @@ impl OrtDetector {
         let t2 = Instant::now();
         let mut tensors = Vec::with_capacity(self.outputs.len());
         for n in &self.outputs {
-            let v = outputs.get(n.as_str()).ok_or_else(|| DetectError::OutputMismatch {
-                tensor: n.clone(),
-                message: "missing from the run's outputs".into(),
-            })?;
+            let v = outputs
+                .get(n.as_str())
+                .ok_or_else(|| DetectError::OutputMismatch {
+                    tensor: n.clone(),
+                    message: "missing from the run's outputs".into(),
+                })?;
             tensors.push(to_f32(n, v)?);
         }
         drop(outputs);
@@ -204,9 +203,15 @@ fn to_f32(name: &str, v: &ort::value::DynValue) -> Result<OutTensor, DetectError
     let (shape, data): (Vec<usize>, Vec<f32>) = if let Ok((s, d)) = v.try_extract_tensor::<f32>() {
         (s.iter().map(|&x| x.max(0) as usize).collect(), d.to_vec())
     } else if let Ok((s, d)) = v.try_extract_tensor::<i64>() {
-        (s.iter().map(|&x| x.max(0) as usize).collect(), d.iter().map(|&x| x as f32).collect())
+        (
+            s.iter().map(|&x| x.max(0) as usize).collect(),
+            d.iter().map(|&x| x as f32).collect(),
+        )
     } else if let Ok((s, d)) = v.try_extract_tensor::<i32>() {
-        (s.iter().map(|&x| x.max(0) as usize).collect(), d.iter().map(|&x| x as f32).collect())
+        (
+            s.iter().map(|&x| x.max(0) as usize).collect(),
+            d.iter().map(|&x| x as f32).collect(),
+        )
     } else {
         return Err(bad(format!("unsupported element type {:?}", v.dtype())));
     };
@@ -223,7 +228,10 @@ fn check_tensors(session: &Session, m: &Manifest) -> Result<(), DetectError> {
     let Some(input) = session.inputs().iter().find(|o| o.name() == i.name) else {
         return Err(DetectError::InputMismatch {
             tensor: i.name.clone(),
-            message: format!("the model has no such input (it has: {})", inputs.join(", ")),
+            message: format!(
+                "the model has no such input (it has: {})",
+                inputs.join(", ")
+            ),
         });
     };
     if let ValueType::Tensor { ty, shape, .. } = input.dtype() {
@@ -242,11 +250,7 @@ fn check_tensors(session: &Session, m: &Manifest) -> Result<(), DetectError> {
             Layout::Nchw => [1, 3, i.height as i64, i.width as i64],
         };
         let dims: &[i64] = shape;
-        let fits = dims.len() == 4
-            && dims
-                .iter()
-                .zip(expected)
-                .all(|(&d, e)| d < 0 || d == e);
+        let fits = dims.len() == 4 && dims.iter().zip(expected).all(|(&d, e)| d < 0 || d == e);
         if !fits {
             return Err(DetectError::InputMismatch {
                 tensor: i.name.clone(),
@@ -262,7 +266,10 @@ fn check_tensors(session: &Session, m: &Manifest) -> Result<(), DetectError> {
         if !outputs.contains(&name) {
             return Err(DetectError::OutputMismatch {
                 tensor: name.to_string(),
-                message: format!("the model has no such output (it has: {})", outputs.join(", ")),
+                message: format!(
+                    "the model has no such output (it has: {})",
+                    outputs.join(", ")
+                ),
             });
         }
     }

@@ -21,7 +21,9 @@ pub enum DetectError {
         manifest: PathBuf,
     },
     /// The model file is not the one the manifest describes.
-    #[error("model file {path} has sha256 {actual}, the manifest expects {expected}: wrong or corrupted file")]
+    #[error(
+        "model file {path} has sha256 {actual}, the manifest expects {expected}: wrong or corrupted file"
+    )]
     Checksum {
         /// The model path.
         path: PathBuf,

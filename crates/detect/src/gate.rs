@@ -3,7 +3,7 @@
 
 use crate::DetectError;
 use hallwatch_core::Frame;
-use opencv::core::{Mat, Size, Vec3b, BORDER_DEFAULT};
+use opencv::core::{BORDER_DEFAULT, Mat, Size, Vec3b};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -63,11 +63,25 @@ impl MotionGate {
             as i32)
             .max(1);
         let mut small = Mat::default();
-        imgproc::resize(&src, &mut small, Size::new(SMALL_WIDTH, h), 0.0, 0.0, imgproc::INTER_AREA)?;
+        imgproc::resize(
+            &src,
+            &mut small,
+            Size::new(SMALL_WIDTH, h),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
         let mut grey = Mat::default();
         imgproc::cvt_color(&small, &mut grey, imgproc::COLOR_RGB2GRAY, 0)?;
         let mut blurred = Mat::default();
-        imgproc::gaussian_blur(&grey, &mut blurred, Size::new(5, 5), 0.0, 0.0, BORDER_DEFAULT)?;
+        imgproc::gaussian_blur(
+            &grey,
+            &mut blurred,
+            Size::new(5, 5),
+            0.0,
+            0.0,
+            BORDER_DEFAULT,
+        )?;
         Ok(blurred)
     }
 
@@ -80,7 +94,13 @@ impl MotionGate {
                 let mut diff = Mat::default();
                 opencv::core::absdiff(prev, &grey, &mut diff)?;
                 let mut moved = Mat::default();
-                imgproc::threshold(&diff, &mut moved, PIXEL_DELTA, 255.0, imgproc::THRESH_BINARY)?;
+                imgproc::threshold(
+                    &diff,
+                    &mut moved,
+                    PIXEL_DELTA,
+                    255.0,
+                    imgproc::THRESH_BINARY,
+                )?;
                 let n = opencv::core::count_non_zero(&moved)? as f64;
                 n / (grey.rows() as f64 * grey.cols() as f64).max(1.0)
             }

@@ -305,7 +305,11 @@ impl OutputSpec {
         match self.family {
             Family::Centernet | Family::Yolo | Family::Yolox => vec![self.detections.as_str()],
             Family::Ssd => {
-                let mut v = vec![self.boxes.as_str(), self.scores.as_str(), self.classes.as_str()];
+                let mut v = vec![
+                    self.boxes.as_str(),
+                    self.scores.as_str(),
+                    self.classes.as_str(),
+                ];
                 if !self.count.is_empty() {
                     v.push(self.count.as_str());
                 }
@@ -378,7 +382,10 @@ impl Manifest {
             errs.push("input.name: missing".into());
         }
         if i.width == 0 || i.height == 0 {
-            errs.push(format!("input: size {}x{} must be positive", i.width, i.height));
+            errs.push(format!(
+                "input: size {}x{} must be positive",
+                i.width, i.height
+            ));
         }
         if i.std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
             errs.push("input.std: must be non-zero".into());
@@ -389,7 +396,10 @@ impl Manifest {
         let o = &self.output;
         let need = |name: &str, field: &str, errs: &mut Vec<String>| {
             if name.is_empty() {
-                errs.push(format!("output.{field}: missing (needed by family {:?})", o.family));
+                errs.push(format!(
+                    "output.{field}: missing (needed by family {:?})",
+                    o.family
+                ));
             }
         };
         match o.family {
@@ -410,7 +420,10 @@ impl Manifest {
             errs.push("output.strides: needs positive strides for yolox".into());
         }
         if !(0.0..=1.0).contains(&o.score_threshold) {
-            errs.push(format!("output.score_threshold: {} is outside [0, 1]", o.score_threshold));
+            errs.push(format!(
+                "output.score_threshold: {} is outside [0, 1]",
+                o.score_threshold
+            ));
         }
         if !(0.0..=1.0).contains(&o.nms_iou) {
             errs.push(format!("output.nms_iou: {} is outside [0, 1]", o.nms_iou));
@@ -471,7 +484,8 @@ mod tests {
 
     #[test]
     fn the_default_manifest_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml");
         let m = Manifest::load(&path).expect("load");
         assert_eq!(m.manifest.output.family, Family::Centernet);
         assert_eq!(m.manifest.input.layout, Layout::Nhwc);
@@ -483,7 +497,9 @@ mod tests {
     #[test]
     fn validation_names_every_problem() {
         let text = "name = \"\"\nfile = \"m.onnx\"\nsha256 = \"abc\"\n[input]\nname = \"in\"\nlayout = \"nchw\"\nwidth = 0\nheight = 64\n[output]\nfamily = \"ssd\"\nboxes = \"b\"\nscore_threshold = 1.5\n";
-        let e = Manifest::from_toml_str(text, "bad.toml").expect_err("invalid").to_string();
+        let e = Manifest::from_toml_str(text, "bad.toml")
+            .expect_err("invalid")
+            .to_string();
         for part in [
             "bad.toml",
             "name: missing",
@@ -495,9 +511,12 @@ mod tests {
         ] {
             assert!(e.contains(part), "{part:?} not in {e}");
         }
-        let e = Manifest::from_toml_str("name = \"x\"\nfile = \"m\"\nsha256 = \"0\"\ncolour = \"rgb\"\n", "t")
-            .expect_err("unknown key")
-            .to_string();
+        let e = Manifest::from_toml_str(
+            "name = \"x\"\nfile = \"m\"\nsha256 = \"0\"\ncolour = \"rgb\"\n",
+            "t",
+        )
+        .expect_err("unknown key")
+        .to_string();
         assert!(e.contains("colour"), "{e}");
     }
 

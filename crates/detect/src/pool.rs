@@ -2,11 +2,11 @@
 //! bounded frame channels of all cameras. Never runs on the async runtime or on GStreamer's
 //! streaming threads.
 
+use crate::DetectError;
 use crate::detector::{DetectorOptions, OrtDetector, Timings};
 use crate::gate::{GateDecision, MotionGate};
 use crate::manifest::LoadedManifest;
 use crate::preprocess::Region;
-use crate::DetectError;
 use crossbeam_channel::{Receiver, Select, Sender};
 use hallwatch_config::CameraDetectConfig;
 use hallwatch_core::{CameraId, Detection, Frame};
@@ -81,7 +81,9 @@ impl DetectorPool {
         for _ in 0..workers {
             detectors.push(OrtDetector::from_manifest(
                 model,
-                &DetectorOptions { intra_threads: intra },
+                &DetectorOptions {
+                    intra_threads: intra,
+                },
             )?);
         }
         let states: Arc<HashMap<CameraId, Mutex<CameraState>>> = Arc::new(
@@ -110,7 +112,9 @@ impl DetectorPool {
             let h = std::thread::Builder::new()
                 .name(format!("detect-{n}"))
                 .spawn(move || worker(detector, receivers, states, out, stop))
-                .map_err(|e| DetectError::Runtime(format!("cannot start a detection thread: {e}")))?;
+                .map_err(|e| {
+                    DetectError::Runtime(format!("cannot start a detection thread: {e}"))
+                })?;
             handles.push(h);
         }
         Ok(Self {

@@ -1,9 +1,9 @@
 //! Fitting a frame (or a region of it) to the model input, and mapping boxes back.
 
-use crate::manifest::{ColourOrder, DType, InputSpec, Interpolation, Layout, ResizeMode};
 use crate::DetectError;
+use crate::manifest::{ColourOrder, DType, InputSpec, Interpolation, Layout, ResizeMode};
 use hallwatch_core::{BBox, Frame};
-use opencv::core::{Mat, Rect, Size, Vec3b, Vec3f, CV_32FC3};
+use opencv::core::{CV_32FC3, Mat, Rect, Size, Vec3b, Vec3f};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -36,7 +36,10 @@ impl Region {
     pub fn from_normalised(r: [f64; 4], w: u32, h: u32) -> Self {
         let px = |v: f64, max: u32| ((v.clamp(0.0, 1.0) * max as f64).round() as u32).min(max);
         let (x1, y1) = (px(r[0], w), px(r[1], h));
-        let (x2, y2) = (px(r[2], w).max(x1 + 1).min(w), px(r[3], h).max(y1 + 1).min(h));
+        let (x2, y2) = (
+            px(r[2], w).max(x1 + 1).min(w),
+            px(r[3], h).max(y1 + 1).min(h),
+        );
         Self {
             x: x1.min(w.saturating_sub(1)),
             y: y1.min(h.saturating_sub(1)),
@@ -98,9 +101,8 @@ impl Preprocessor {
     pub fn new(spec: &InputSpec) -> Self {
         let (lo, hi) = (spec.range[0], spec.range[1]);
         let scale = (hi - lo) / 255.0;
-        let affine = std::array::from_fn(|c| {
-            (scale / spec.std[c], (lo - spec.mean[c]) / spec.std[c])
-        });
+        let affine =
+            std::array::from_fn(|c| (scale / spec.std[c], (lo - spec.mean[c]) / spec.std[c]));
         Self {
             spec: spec.clone(),
             resized: Vec::new(),
@@ -125,7 +127,12 @@ impl Preprocessor {
             frame.width as i32,
             &frame.data,
         )?;
-        let rect = Rect::new(region.x as i32, region.y as i32, region.w as i32, region.h as i32);
+        let rect = Rect::new(
+            region.x as i32,
+            region.y as i32,
+            region.w as i32,
+            region.h as i32,
+        );
         let roi = Mat::roi(&src, rect)?;
         let (nw, nh, pad_x, pad_y) = match self.spec.resize {
             ResizeMode::Stretch => (iw, ih, 0, 0),
@@ -282,7 +289,9 @@ mod tests {
     #[test]
     fn nhwc_rgb_raw_range() {
         let mut p = Preprocessor::new(&spec("layout = \"nhwc\"\nrange = [0.0, 255.0]"));
-        let out = p.prepare(&frame(), Region::full(&frame())).expect("prepare");
+        let out = p
+            .prepare(&frame(), Region::full(&frame()))
+            .expect("prepare");
         assert_eq!(out.shape, [1, 2, 4, 3]);
         assert_eq!(&out.f32[..3], &[200.0, 10.0, 0.0]);
         assert_eq!(&out.f32[out.f32.len() - 3..], &[0.0, 10.0, 100.0]);
@@ -295,7 +304,9 @@ mod tests {
         let mut p = Preprocessor::new(&spec(
             "layout = \"nchw\"\ncolour = \"bgr\"\nmean = [0.5, 0.0, 0.0]\nstd = [0.5, 1.0, 1.0]",
         ));
-        let out = p.prepare(&frame(), Region::full(&frame())).expect("prepare");
+        let out = p
+            .prepare(&frame(), Region::full(&frame()))
+            .expect("prepare");
         assert_eq!(out.shape, [1, 3, 2, 4]);
         // Channel 0 is blue: (0/255 - 0.5) / 0.5 = -1 on the left, (100/255 - 0.5)/0.5 on the right.
         assert!((out.f32[0] + 1.0).abs() < 1e-6);
@@ -306,10 +317,17 @@ mod tests {
 
     #[test]
     fn letterbox_pads_and_maps_back() {
-        let mut p = Preprocessor::new(&spec("layout = \"nhwc\"\ndtype = \"u8\"\nresize = \"letterbox\"\npad_value = 7"));
+        let mut p = Preprocessor::new(&spec(
+            "layout = \"nhwc\"\ndtype = \"u8\"\nresize = \"letterbox\"\npad_value = 7",
+        ));
         // A 2x2 region of the frame into a 4x2 input: scaled by 1, centred with 1 column of
         // padding each side.
-        let region = Region { x: 3, y: 1, w: 2, h: 2 };
+        let region = Region {
+            x: 3,
+            y: 1,
+            w: 2,
+            h: 2,
+        };
         let out = p.prepare(&frame(), region).expect("prepare");
         assert_eq!(&out.u8[..3], &[7, 7, 7]);
         assert_eq!(&out.u8[3..6], &[200, 10, 0]);

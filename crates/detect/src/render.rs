@@ -51,7 +51,11 @@ impl Canvas {
                     (b.x2.ceil() - b.x1.floor()).max(1.0) as i32,
                     (b.y2.ceil() - b.y1.floor()).max(1.0) as i32,
                 );
-                if r.width < 2 || r.height < 2 || r.x + r.width > m.cols() || r.y + r.height > m.rows() {
+                if r.width < 2
+                    || r.height < 2
+                    || r.x + r.width > m.cols()
+                    || r.y + r.height > m.rows()
+                {
                     continue;
                 }
                 let block = ((r.width.max(r.height) / 8).clamp(2, 12)) as f64;
@@ -63,7 +67,14 @@ impl Canvas {
                 let mut small = Mat::default();
                 imgproc::resize(&roi, &mut small, small_size, 0.0, 0.0, imgproc::INTER_AREA)?;
                 let mut big = Mat::default();
-                imgproc::resize(&small, &mut big, Size::new(r.width, r.height), 0.0, 0.0, imgproc::INTER_NEAREST)?;
+                imgproc::resize(
+                    &small,
+                    &mut big,
+                    Size::new(r.width, r.height),
+                    0.0,
+                    0.0,
+                    imgproc::INTER_NEAREST,
+                )?;
                 big.copy_to(&mut roi)?;
             }
             Ok(())
@@ -81,19 +92,65 @@ impl Canvas {
                 let x = (f * w as f64).round() as i32;
                 let y = (f * h as f64).round() as i32;
                 let strong = i % 5 == 0;
-                let colour = if strong { Scalar::new(255.0, 255.0, 0.0, 0.0) } else { Scalar::new(200.0, 200.0, 200.0, 0.0) };
-                imgproc::line(m, Point::new(x, 0), Point::new(x, h - 1), colour, 1, imgproc::LINE_AA, 0)?;
-                imgproc::line(m, Point::new(0, y), Point::new(w - 1, y), colour, 1, imgproc::LINE_AA, 0)?;
+                let colour = if strong {
+                    Scalar::new(255.0, 255.0, 0.0, 0.0)
+                } else {
+                    Scalar::new(200.0, 200.0, 200.0, 0.0)
+                };
+                imgproc::line(
+                    m,
+                    Point::new(x, 0),
+                    Point::new(x, h - 1),
+                    colour,
+                    1,
+                    imgproc::LINE_AA,
+                    0,
+                )?;
+                imgproc::line(
+                    m,
+                    Point::new(0, y),
+                    Point::new(w - 1, y),
+                    colour,
+                    1,
+                    imgproc::LINE_AA,
+                    0,
+                )?;
                 let label = format!("{f:.1}");
-                imgproc::put_text(m, &label, Point::new(x + 2, 14), imgproc::FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, imgproc::LINE_AA, false)?;
-                imgproc::put_text(m, &label, Point::new(2, y - 3), imgproc::FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, imgproc::LINE_AA, false)?;
+                imgproc::put_text(
+                    m,
+                    &label,
+                    Point::new(x + 2, 14),
+                    imgproc::FONT_HERSHEY_SIMPLEX,
+                    0.4,
+                    colour,
+                    1,
+                    imgproc::LINE_AA,
+                    false,
+                )?;
+                imgproc::put_text(
+                    m,
+                    &label,
+                    Point::new(2, y - 3),
+                    imgproc::FONT_HERSHEY_SIMPLEX,
+                    0.4,
+                    colour,
+                    1,
+                    imgproc::LINE_AA,
+                    false,
+                )?;
             }
             Ok(())
         })
     }
 
     /// A closed polygon (normalised points) with a label at its first point.
-    pub fn polygon(&mut self, points: &[[f64; 2]], rgb: [u8; 3], label: &str, closed: bool) -> Result<(), DetectError> {
+    pub fn polygon(
+        &mut self,
+        points: &[[f64; 2]],
+        rgb: [u8; 3],
+        label: &str,
+        closed: bool,
+    ) -> Result<(), DetectError> {
         let (w, h) = (self.width as f64, self.height as f64);
         let pts: Vector<Point> = points
             .iter()
@@ -104,7 +161,17 @@ impl Canvas {
             let all: Vector<Vector<Point>> = Vector::from_iter([pts.clone()]);
             imgproc::polylines(m, &all, closed, colour, 2, imgproc::LINE_AA, 0)?;
             if let Some(p) = pts.iter().next() {
-                imgproc::put_text(m, label, Point::new(p.x + 4, p.y + 16), imgproc::FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, imgproc::LINE_AA, false)?;
+                imgproc::put_text(
+                    m,
+                    label,
+                    Point::new(p.x + 4, p.y + 16),
+                    imgproc::FONT_HERSHEY_SIMPLEX,
+                    0.5,
+                    colour,
+                    1,
+                    imgproc::LINE_AA,
+                    false,
+                )?;
             }
             Ok(())
         })
@@ -115,10 +182,25 @@ impl Canvas {
         let colour = Scalar::new(rgb[0] as f64, rgb[1] as f64, rgb[2] as f64, 0.0);
         self.with_mat(|m| {
             for (b, label) in boxes {
-                let r = Rect::new(b.x1 as i32, b.y1 as i32, b.width() as i32, b.height() as i32);
+                let r = Rect::new(
+                    b.x1 as i32,
+                    b.y1 as i32,
+                    b.width() as i32,
+                    b.height() as i32,
+                );
                 imgproc::rectangle(m, r, colour, 2, imgproc::LINE_8, 0)?;
                 if !label.is_empty() {
-                    imgproc::put_text(m, label, Point::new(r.x, (r.y - 4).max(10)), imgproc::FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, imgproc::LINE_AA, false)?;
+                    imgproc::put_text(
+                        m,
+                        label,
+                        Point::new(r.x, (r.y - 4).max(10)),
+                        imgproc::FONT_HERSHEY_SIMPLEX,
+                        0.45,
+                        colour,
+                        1,
+                        imgproc::LINE_AA,
+                        false,
+                    )?;
                 }
             }
             Ok(())
@@ -159,7 +241,8 @@ mod tests {
                 })
                 .collect(),
         };
-        c.pixelate(&[BBox::new(16.0, 16.0, 48.0, 48.0)]).expect("pixelate");
+        c.pixelate(&[BBox::new(16.0, 16.0, 48.0, 48.0)])
+            .expect("pixelate");
         let px = |x: usize, y: usize| c.data[(y * 64 + x) * 3];
         // Inside: blocks of averaged grey, no more 0/255 alternation.
         assert!((100..=155).contains(&px(30, 30)), "{}", px(30, 30));

@@ -41,10 +41,10 @@ fn overlap_1d(a1: f32, a2: f32, b1: f32, b2: f32) -> f32 {
 /// they meet (or overlap) along the cut axis, and line up along the other axis.
 fn halves(a: &BBox, ca: Cut, b: &BBox, cb: Cut) -> bool {
     let gap = SEAM_TOLERANCE * 2.0;
-    let horizontal_seam = (ca.right && cb.left && b.x1 <= a.x2 + gap)
-        || (ca.left && cb.right && a.x1 <= b.x2 + gap);
-    let vertical_seam = (ca.bottom && cb.top && b.y1 <= a.y2 + gap)
-        || (ca.top && cb.bottom && a.y1 <= b.y2 + gap);
+    let horizontal_seam =
+        (ca.right && cb.left && b.x1 <= a.x2 + gap) || (ca.left && cb.right && a.x1 <= b.x2 + gap);
+    let vertical_seam =
+        (ca.bottom && cb.top && b.y1 <= a.y2 + gap) || (ca.top && cb.bottom && a.y1 <= b.y2 + gap);
     let along_y = overlap_1d(a.y1, a.y2, b.y1, b.y2) / a.height().min(b.height()).max(1.0);
     let along_x = overlap_1d(a.x1, a.x2, b.x1, b.x2) / a.width().min(b.width()).max(1.0);
     (horizontal_seam && along_y > 0.5) || (vertical_seam && along_x > 0.5)
@@ -137,11 +137,27 @@ mod tests {
     #[test]
     fn a_person_cut_by_a_vertical_seam_is_joined() {
         // Frame 200x100 split into two halves at x = 100; a person spans x 80..130.
-        let left = Region { x: 0, y: 0, w: 100, h: 100 };
-        let right = Region { x: 100, y: 0, w: 100, h: 100 };
+        let left = Region {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
+        let right = Region {
+            x: 100,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
         let out = merge_regions(
             vec![
-                (left, vec![det(80.0, 20.0, 100.0, 90.0, 0.6), det(10.0, 10.0, 30.0, 60.0, 0.9)]),
+                (
+                    left,
+                    vec![
+                        det(80.0, 20.0, 100.0, 90.0, 0.6),
+                        det(10.0, 10.0, 30.0, 60.0, 0.9),
+                    ],
+                ),
                 (right, vec![det(100.0, 22.0, 130.0, 91.0, 0.8)]),
             ],
             200,
@@ -156,8 +172,18 @@ mod tests {
 
     #[test]
     fn side_by_side_people_at_a_seam_stay_apart() {
-        let top = Region { x: 0, y: 0, w: 100, h: 50 };
-        let bottom = Region { x: 0, y: 50, w: 100, h: 50 };
+        let top = Region {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 50,
+        };
+        let bottom = Region {
+            x: 0,
+            y: 50,
+            w: 100,
+            h: 50,
+        };
         // Two different people: one ends at the seam on the left, the other starts there on
         // the right, with no horizontal overlap.
         let out = merge_regions(
@@ -174,8 +200,18 @@ mod tests {
 
     #[test]
     fn a_fragment_gives_way_to_the_whole_person_from_an_overlapping_region() {
-        let a = Region { x: 0, y: 0, w: 100, h: 100 };
-        let b = Region { x: 60, y: 0, w: 140, h: 100 };
+        let a = Region {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
+        let b = Region {
+            x: 60,
+            y: 0,
+            w: 140,
+            h: 100,
+        };
         // Region a cuts the person at x = 100; region b sees all of them (x 85..115).
         let out = merge_regions(
             vec![
@@ -192,8 +228,18 @@ mod tests {
 
     #[test]
     fn overlapping_regions_do_not_double_count() {
-        let a = Region { x: 0, y: 0, w: 120, h: 100 };
-        let b = Region { x: 80, y: 0, w: 120, h: 100 };
+        let a = Region {
+            x: 0,
+            y: 0,
+            w: 120,
+            h: 100,
+        };
+        let b = Region {
+            x: 80,
+            y: 0,
+            w: 120,
+            h: 100,
+        };
         // The same person fully inside the overlap of both regions.
         let out = merge_regions(
             vec![

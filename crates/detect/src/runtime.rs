@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 /// ONNX Runtime 1.24 and later.
 pub const ORT_VERSION: &str = "1.31.1";
 
-static RUNTIME: OnceLock<Result<(ort::environment::Environment, PathBuf), String>> = OnceLock::new();
+static RUNTIME: OnceLock<Result<(ort::environment::Environment, PathBuf), String>> =
+    OnceLock::new();
 
 fn candidates_in(dir: &Path) -> Vec<PathBuf> {
     let mut v = vec![dir.join(format!("libonnxruntime.so.{ORT_VERSION}"))];
@@ -46,7 +47,10 @@ pub fn search_paths() -> Vec<PathBuf> {
     if let Some(h) = std::env::var_os("HOME") {
         dirs.push(PathBuf::from(h).join(".cache/hallwatch/onnxruntime"));
     }
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         dirs.push(exe_dir);
     }
     dirs.push(PathBuf::from("/usr/local/lib"));
@@ -63,7 +67,8 @@ pub fn search_paths() -> Vec<PathBuf> {
 }
 
 /// Loads ONNX Runtime once per process and returns its environment and the library's path.
-pub fn environment() -> Result<(&'static ort::environment::Environment, &'static Path), DetectError> {
+pub fn environment() -> Result<(&'static ort::environment::Environment, &'static Path), DetectError>
+{
     let r = RUNTIME.get_or_init(|| {
         let paths = search_paths();
         let mut tried = Vec::new();

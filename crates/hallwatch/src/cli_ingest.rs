@@ -30,7 +30,10 @@ fn status_line(h: &CameraHealth, f: &CameraFigures) -> String {
     let state = match &h.state {
         CameraState::Starting => "starting".to_string(),
         CameraState::Running => "running".to_string(),
-        CameraState::Reconnecting { attempt, retry_in_s } => {
+        CameraState::Reconnecting {
+            attempt,
+            retry_in_s,
+        } => {
             format!("reconnecting (attempt {attempt} in {retry_in_s:.0} s)")
         }
         CameraState::Finished => "finished".to_string(),
@@ -44,12 +47,19 @@ fn status_line(h: &CameraHealth, f: &CameraFigures) -> String {
     };
     let mut s = format!(
         "{state:<12} people {:>2} (max {:>2})  in {:>5.1} fps  analysed {:>4.1} fps  frames {:>5}  inference {:>4.0} ms  dropped {}  reconnects {}",
-        f.people_now, f.people_max, h.input_fps, h.analysed_fps, f.frames, infer, h.frames_dropped, h.reconnects
+        f.people_now,
+        f.people_max,
+        h.input_fps,
+        h.analysed_fps,
+        f.frames,
+        infer,
+        h.frames_dropped,
+        h.reconnects
     );
-    if let Some(e) = &h.last_error {
-        if !matches!(h.state, CameraState::Running | CameraState::Finished) {
-            s.push_str(&format!("  last error: {e}"));
-        }
+    if let Some(e) = &h.last_error
+        && !matches!(h.state, CameraState::Running | CameraState::Finished)
+    {
+        s.push_str(&format!("  last error: {e}"));
     }
     s
 }
@@ -61,13 +71,16 @@ fn hall_line(s: &HallSnapshot) -> String {
         s.waiting_now,
         s.waiting_smoothed,
         s.counters.iter().map(|c| c.served).sum::<u64>(),
-        s.mean_wait_s.map_or("-".to_string(), |w| format!("{:.0} s", w)),
+        s.mean_wait_s
+            .map_or("-".to_string(), |w| format!("{:.0} s", w)),
         s.arrivals_last_hour,
         s.abandoned
     );
     for c in &s.counters {
         let state = match c.state {
-            CounterState::Serving => format!("đang phục vụ {:.0} s", c.serving_for_s.unwrap_or(0.0)),
+            CounterState::Serving => {
+                format!("đang phục vụ {:.0} s", c.serving_for_s.unwrap_or(0.0))
+            }
             CounterState::Idle => "trống".to_string(),
             CounterState::StaffAbsent => "vắng cán bộ".to_string(),
         };
@@ -162,7 +175,8 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 *cam_t = t;
                 let update = tracker.update(&d.detections, t);
                 let tracks = tracker.tracks();
-                let events = zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
+                let events =
+                    zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
                 metrics.observe(&zones.counts(), &events, t);
                 last_t = t;
                 *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
@@ -224,8 +238,8 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             hall_bar.tick();
         }
         let timed_out = seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
-        let drained = health.iter().all(is_done)
-            && ingest.cameras().iter().all(|c| c.frames().is_empty());
+        let drained =
+            health.iter().all(is_done) && ingest.cameras().iter().all(|c| c.frames().is_empty());
         if interrupted.load(Ordering::SeqCst) || timed_out || drained {
             break;
         }

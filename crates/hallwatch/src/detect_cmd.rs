@@ -42,8 +42,13 @@ pub struct DetectArgs {
 /// Runs the command.
 pub fn run(a: &DetectArgs) -> Result<()> {
     let model = a.model.clone().unwrap_or_else(default_model);
-    let mut detector = OrtDetector::load(&model, &DetectorOptions { intra_threads: a.threads })
-        .with_context(|| format!("loading the model {}", model.display()))?;
+    let mut detector = OrtDetector::load(
+        &model,
+        &DetectorOptions {
+            intra_threads: a.threads,
+        },
+    )
+    .with_context(|| format!("loading the model {}", model.display()))?;
     let threshold = detector.threshold(a.threshold);
     let cam_cfg = crate::probe::camera_for(&a.file.display().to_string(), "tcp", 20.0)?;
     let cam = CameraHandle::spawn(&cam_cfg).context("opening the video")?;

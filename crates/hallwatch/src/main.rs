@@ -17,7 +17,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hallwatch", version, about = "Service-quality figures from a one-stop hall's CCTV")]
+#[command(
+    name = "hallwatch",
+    version,
+    about = "Service-quality figures from a one-stop hall's CCTV"
+)]
 struct Cli {
     /// Log filter (tracing env-filter syntax), e.g. `info` or `hallwatch_ingest=debug`.
     #[arg(long, global = true, env = "HALLWATCH_LOG", default_value = "warn")]
@@ -178,11 +182,7 @@ fn check_config(file: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(errors) => {
-            eprintln!(
-                "{}: {} error(s):",
-                file.display(),
-                errors.errors().len()
-            );
+            eprintln!("{}: {} error(s):", file.display(), errors.errors().len());
             for e in errors.errors() {
                 eprintln!("  {e}");
             }
@@ -214,7 +214,10 @@ fn demo_config(footage: &std::path::Path) -> Result<hallwatch_config::Config> {
     // The example hall drawn on the sample footage, pointed at the cached clip.
     let text = include_str!("../../../examples/vtest.toml").replace(
         "path = \"vtest.avi\"",
-        &format!("path = {}", toml::Value::String(footage.display().to_string())),
+        &format!(
+            "path = {}",
+            toml::Value::String(footage.display().to_string())
+        ),
     );
     hallwatch_config::Config::from_toml_str(&text)
         .map_err(|e| anyhow::anyhow!("embedded demo config is invalid:\n{e}"))

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use hallwatch_config::CameraConfig;
-use hallwatch_core::{redact, CameraState};
+use hallwatch_core::{CameraState, redact};
 use hallwatch_ingest::CameraHandle;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize as _;
@@ -62,8 +62,14 @@ pub fn run(source: &str, frames: u64, transport: &str, timeout: f64) -> Result<E
             }
             Err(_) => {
                 let h = cam.health();
-                let failed = matches!(h.state, CameraState::Failed | CameraState::Reconnecting { .. });
-                if failed || h.state == CameraState::Finished || (got == 0 && Instant::now() > deadline) {
+                let failed = matches!(
+                    h.state,
+                    CameraState::Failed | CameraState::Reconnecting { .. }
+                );
+                if failed
+                    || h.state == CameraState::Finished
+                    || (got == 0 && Instant::now() > deadline)
+                {
                     break;
                 }
             }
@@ -76,7 +82,9 @@ pub fn run(source: &str, frames: u64, transport: &str, timeout: f64) -> Result<E
     if got == 0 {
         println!(
             "no frame decoded: {}",
-            h.last_error.as_deref().unwrap_or("timed out waiting for the first frame")
+            h.last_error
+                .as_deref()
+                .unwrap_or("timed out waiting for the first frame")
         );
         return Ok(ExitCode::FAILURE);
     }

@@ -63,7 +63,8 @@ fn csv_session(s: &Session) -> String {
 
 /// Runs the command.
 pub fn run(a: &ReplayArgs) -> Result<()> {
-    let cfg = Config::load(&a.config).map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", a.config.display()))?;
+    let cfg = Config::load(&a.config)
+        .map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", a.config.display()))?;
     let mut cam_cfg = match &a.camera {
         Some(id) => cfg
             .cameras
@@ -71,7 +72,11 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
             .find(|c| &c.id == id)
             .cloned()
             .with_context(|| format!("the config has no camera '{id}'"))?,
-        None => cfg.cameras.first().cloned().context("the config has no camera")?,
+        None => cfg
+            .cameras
+            .first()
+            .cloned()
+            .context("the config has no camera")?,
     };
     cam_cfg.source.kind = SourceKind::File;
     cam_cfg.source.path = a.file.display().to_string();
@@ -79,13 +84,25 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     cam_cfg.source.username.clear();
     cam_cfg.source.password.clear();
     cam_cfg.source.looping = false;
-    let model = a.model.clone().unwrap_or_else(|| crate::cli_ingest::model_path(&cfg));
-    let mut detector = OrtDetector::load(&model, &DetectorOptions { intra_threads: a.threads })
-        .with_context(|| format!("loading the model {}", model.display()))?;
+    let model = a
+        .model
+        .clone()
+        .unwrap_or_else(|| crate::cli_ingest::model_path(&cfg));
+    let mut detector = OrtDetector::load(
+        &model,
+        &DetectorOptions {
+            intra_threads: a.threads,
+        },
+    )
+    .with_context(|| format!("loading the model {}", model.display()))?;
     let threshold = detector.threshold(cam_cfg.detect.score_threshold);
     let tcfg = tracker_config(threshold);
     let mut tracker = Tracker::new(tcfg.clone());
-    let mut zones = ZoneEngine::new(hallwatch_core::CameraId::new(&cam_cfg.id), &cfg.zones, &cfg.hall);
+    let mut zones = ZoneEngine::new(
+        hallwatch_core::CameraId::new(&cam_cfg.id),
+        &cfg.zones,
+        &cfg.hall,
+    );
     let mut metrics = HallMetrics::new(&cfg.hall);
     let mut gate = MotionGate::new(cam_cfg.detect.motion_threshold, cam_cfg.detect.full_pass_s);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -99,7 +116,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     let mut counts_csv = create("zone_counts.csv")?;
     let mut sessions_csv = create("zone_sessions.csv")?;
     writeln!(counts_csv, "frame,time_s,zone,count")?;
-    writeln!(sessions_csv, "zone,track_id,enter_s,exit_s,duration_s,truncated")?;
+    writeln!(
+        sessions_csv,
+        "zone,track_id,enter_s,exit_s,duration_s,truncated"
+    )?;
 
     let cam = CameraHandle::spawn(&cam_cfg).context("opening the video")?;
     let pb = ProgressBar::new_spinner();
@@ -114,7 +134,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     let mut sessions: Vec<Session> = Vec::new();
     let mut queue_samples: BTreeMap<String, (f64, usize, u64)> = BTreeMap::new();
     let mut last_t = 0.0;
-    let record = |events: &[ZoneEvent], sessions: &mut Vec<Session>, out: &mut std::io::BufWriter<std::fs::File>| -> Result<()> {
+    let record = |events: &[ZoneEvent],
+                  sessions: &mut Vec<Session>,
+                  out: &mut std::io::BufWriter<std::fs::File>|
+     -> Result<()> {
         for e in events {
             if let ZoneEvent::Closed(s) = e {
                 writeln!(out, "{}", csv_session(s))?;
@@ -140,7 +163,13 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
                 .detect
                 .regions
                 .iter()
-                .map(|r| hallwatch_detect::preprocess::Region::from_normalised(*r, frame.width, frame.height))
+                .map(|r| {
+                    hallwatch_detect::preprocess::Region::from_normalised(
+                        *r,
+                        frame.width,
+                        frame.height,
+                    )
+                })
                 .collect();
             last_dets = detector.detect(&frame, &regions, tcfg.low_score)?.0;
             inferred += 1;
@@ -152,8 +181,14 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         record(&events, &mut sessions, &mut sessions_csv)?;
 
         // Source pixels: the analysis frame may be scaled.
-        let (sw, sh) = cam.health().source_size.unwrap_or((frame.width, frame.height));
-        let (sx, sy) = (sw as f32 / frame.width as f32, sh as f32 / frame.height as f32);
+        let (sw, sh) = cam
+            .health()
+            .source_size
+            .unwrap_or((frame.width, frame.height));
+        let (sx, sy) = (
+            sw as f32 / frame.width as f32,
+            sh as f32 / frame.height as f32,
+        );
         let mot_frame = frame.source_index + 1;
         for tr in current.iter().filter(|t| t.status == TrackStatus::Tracked) {
             ids.insert(tr.id);
@@ -227,8 +262,11 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         "analysed_fps": analysed as f64 / elapsed.max(1e-9),
     });
     let summary_path = a.out.join("summary.json");
-    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)? + "\n")
-        .with_context(|| format!("writing {}", summary_path.display()))?;
+    std::fs::write(
+        &summary_path,
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )
+    .with_context(|| format!("writing {}", summary_path.display()))?;
     println!(
         "{}: {analysed} frames analysed ({inferred} inferred) in {elapsed:.1} s ({:.1} frames/s), {} tracks, {} zone visits -> {}",
         a.file.display(),

@@ -44,7 +44,10 @@ fn colour(role: ZoneRole) -> [u8; 3] {
 /// Runs the command.
 pub fn run(a: &SnapshotArgs) -> Result<()> {
     let cfg = match &a.config {
-        Some(p) => Some(Config::load(p).map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", p.display()))?),
+        Some(p) => Some(
+            Config::load(p)
+                .map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", p.display()))?,
+        ),
         None => None,
     };
     let mut cam_cfg = match (&a.source, &cfg, &a.camera) {
@@ -85,7 +88,10 @@ pub fn run(a: &SnapshotArgs) -> Result<()> {
                     || started.elapsed() > Duration::from_secs(30) && last.is_none()
                 {
                     if last.is_none() {
-                        anyhow::bail!("no frame: {}", h.last_error.unwrap_or_else(|| "timed out".into()));
+                        anyhow::bail!(
+                            "no frame: {}",
+                            h.last_error.unwrap_or_else(|| "timed out".into())
+                        );
                     }
                     break;
                 }
@@ -110,18 +116,28 @@ pub fn run(a: &SnapshotArgs) -> Result<()> {
     canvas.grid(0.1)?;
     if let Some(c) = &cfg {
         for z in c.zones.iter().filter(|z| z.camera == camera_id) {
-            let label = if z.name.is_empty() { z.id.clone() } else { format!("{} ({})", z.id, z.role_name()) };
+            let label = if z.name.is_empty() {
+                z.id.clone()
+            } else {
+                format!("{} ({})", z.id, z.role_name())
+            };
             if z.role == ZoneRole::Entrance {
                 canvas.polygon(&z.line, colour(z.role), &label, false)?;
             } else {
                 canvas.polygon(&z.polygon, colour(z.role), &label, true)?;
                 if !z.staff_polygon.is_empty() {
-                    canvas.polygon(&z.staff_polygon, [255, 80, 80], &format!("{} staff", z.id), true)?;
+                    canvas.polygon(
+                        &z.staff_polygon,
+                        [255, 80, 80],
+                        &format!("{} staff", z.id),
+                        true,
+                    )?;
                 }
             }
         }
     }
-    std::fs::write(&a.out, canvas.png()?).with_context(|| format!("writing {}", a.out.display()))?;
+    std::fs::write(&a.out, canvas.png()?)
+        .with_context(|| format!("writing {}", a.out.display()))?;
     println!(
         "{}: frame {} ({}x{}) at {:.1} s with a 0.1 grid{} -> {}",
         camera_id,

@@ -35,7 +35,11 @@ polygon = [[0.0, 0.0], [1.0, 0.0]]
 "#,
     )
     .expect("write");
-    let out = Command::new(EXE).arg("check-config").arg(&file).output().expect("run");
+    let out = Command::new(EXE)
+        .arg("check-config")
+        .arg(&file)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
@@ -52,8 +56,16 @@ polygon = [[0.0, 0.0], [1.0, 0.0]]
 #[test]
 fn check_config_accepts_the_example() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hall.toml");
-    let out = Command::new(EXE).arg("check-config").arg(&example).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(EXE)
+        .arg("check-config")
+        .arg(&example)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
 }
 
@@ -71,7 +83,12 @@ fn probe_reports_a_source_and_hides_credentials() {
 
     // Nothing listens on port 9 of loopback: a clear error, and the password never printed.
     let out = Command::new(EXE)
-        .args(["probe", "rtsp://admin:topsecret@127.0.0.1:9/cam", "--timeout", "5"])
+        .args([
+            "probe",
+            "rtsp://admin:topsecret@127.0.0.1:9/cam",
+            "--timeout",
+            "5",
+        ])
         .output()
         .expect("run");
     let all = format!(
@@ -99,6 +116,12 @@ fn detect_without_onnx_runtime_says_where_it_looked_and_how_to_install() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("ONNX Runtime library not found"), "{err}");
-    assert!(err.contains(&empty.path().join("libonnxruntime.so").display().to_string()), "{err}");
-    assert!(err.contains("scripts/dev setup") && err.contains("ORT_DYLIB_PATH"), "{err}");
+    assert!(
+        err.contains(&empty.path().join("libonnxruntime.so").display().to_string()),
+        "{err}"
+    );
+    assert!(
+        err.contains("scripts/dev setup") && err.contains("ORT_DYLIB_PATH"),
+        "{err}"
+    );
 }

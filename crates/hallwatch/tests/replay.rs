@@ -7,11 +7,17 @@ use std::process::Command;
 const EXE: &str = env!("CARGO_BIN_EXE_hallwatch");
 
 fn vtest() -> PathBuf {
-    let p = std::env::var_os("HALLWATCH_VTEST").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-            .join(".cache/hallwatch/footage/vtest.avi")
-    });
-    assert!(p.is_file(), "{} missing: run scripts/dev setup", p.display());
+    let p = std::env::var_os("HALLWATCH_VTEST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/hallwatch/footage/vtest.avi")
+        });
+    assert!(
+        p.is_file(),
+        "{} missing: run scripts/dev setup",
+        p.display()
+    );
     p
 }
 
@@ -36,7 +42,11 @@ fn replay_writes_consistent_outputs_deterministically() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vtest.toml");
     let config = dir.path().join("vtest.toml");
     let text = std::fs::read_to_string(&example).expect("example config");
-    std::fs::write(&config, text.replace("analysis = { fps = 5.0 }", "analysis = { fps = 2.0 }")).expect("write");
+    std::fs::write(
+        &config,
+        text.replace("analysis = { fps = 5.0 }", "analysis = { fps = 2.0 }"),
+    )
+    .expect("write");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     replay(&config, &a);
     replay(&config, &b);
@@ -53,17 +63,33 @@ fn replay_writes_consistent_outputs_deterministically() {
     let mut ids = std::collections::BTreeSet::new();
     let mut rows = 0;
     for line in tracks.lines() {
-        let v: Vec<f64> = line.split(',').map(|x| x.parse().expect("number")).collect();
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|x| x.parse().expect("number"))
+            .collect();
         assert_eq!(v.len(), 10, "{line}");
         let frame = v[0] as u64;
-        assert!((1..=795).contains(&frame) && (frame - 1) % 5 == 0, "{line}");
-        assert!(v[2] >= 0.0 && v[3] >= 0.0 && v[2] + v[4] <= 768.5 && v[3] + v[5] <= 576.5, "{line}");
-        assert!(v[4] > 0.0 && v[5] > 0.0 && (0.0..=1.0).contains(&v[6]), "{line}");
+        assert!(
+            (1..=795).contains(&frame) && (frame - 1).is_multiple_of(5),
+            "{line}"
+        );
+        assert!(
+            v[2] >= 0.0 && v[3] >= 0.0 && v[2] + v[4] <= 768.5 && v[3] + v[5] <= 576.5,
+            "{line}"
+        );
+        assert!(
+            v[4] > 0.0 && v[5] > 0.0 && (0.0..=1.0).contains(&v[6]),
+            "{line}"
+        );
         assert_eq!(&v[7..], &[-1.0, -1.0, -1.0]);
         ids.insert(v[1] as u64);
         rows += 1;
     }
-    assert!(rows > 300 && ids.len() >= 5, "{rows} rows, {} ids", ids.len());
+    assert!(
+        rows > 300 && ids.len() >= 5,
+        "{rows} rows, {} ids",
+        ids.len()
+    );
 
     // zone_counts.csv: one row per analysed frame and waiting/counter zone.
     let counts = std::fs::read_to_string(a.join("zone_counts.csv")).expect("counts");
@@ -76,7 +102,10 @@ fn replay_writes_consistent_outputs_deterministically() {
         assert_eq!(r.len(), 4);
         let frame: u64 = r[0].parse().expect("frame");
         let t: f64 = r[1].parse().expect("time");
-        assert!((t - (frame - 1) as f64 / 10.0).abs() < 1e-3, "time is media time: {r:?}");
+        assert!(
+            (t - (frame - 1) as f64 / 10.0).abs() < 1e-3,
+            "time is media time: {r:?}"
+        );
         assert!(r[2] == "khu-cho" || r[2] == "quay-1");
         let n: usize = r[3].parse().expect("count");
         if r[2] == "khu-cho" {
@@ -88,22 +117,36 @@ fn replay_writes_consistent_outputs_deterministically() {
     // zone_sessions.csv: durations add up, nothing open at the end but truncated visits.
     let sessions = std::fs::read_to_string(a.join("zone_sessions.csv")).expect("sessions");
     let mut lines = sessions.lines();
-    assert_eq!(lines.next(), Some("zone,track_id,enter_s,exit_s,duration_s,truncated"));
+    assert_eq!(
+        lines.next(),
+        Some("zone,track_id,enter_s,exit_s,duration_s,truncated")
+    );
     let mut n = 0;
     for l in lines {
         let r: Vec<&str> = l.split(',').collect();
         assert_eq!(r.len(), 6, "{l}");
-        let (enter, exit, d): (f64, f64, f64) = (r[2].parse().expect("enter"), r[3].parse().expect("exit"), r[4].parse().expect("dur"));
-        assert!(exit >= enter && (exit - enter - d).abs() < 2e-3 && exit <= 79.5, "{l}");
+        let (enter, exit, d): (f64, f64, f64) = (
+            r[2].parse().expect("enter"),
+            r[3].parse().expect("exit"),
+            r[4].parse().expect("dur"),
+        );
+        assert!(
+            exit >= enter && (exit - enter - d).abs() < 2e-3 && exit <= 79.5,
+            "{l}"
+        );
         assert!(r[5] == "true" || r[5] == "false");
         n += 1;
     }
     assert!(n >= 3, "{n} visits");
 
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).expect("summary")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["frames_analysed"], 159);
     assert_eq!(summary["frames_decoded"], 795);
     assert_eq!(summary["tracks"].as_u64(), Some(ids.len() as u64));
-    assert_eq!(summary["zones"]["khu-cho"]["max_count"].as_u64(), Some(max_waiting as u64));
+    assert_eq!(
+        summary["zones"]["khu-cho"]["max_count"].as_u64(),
+        Some(max_waiting as u64)
+    );
 }

@@ -41,7 +41,11 @@ fn make_720p(src: &Path, out: &Path) {
     if out.is_file() {
         return;
     }
-    eprintln!("making {} (720p25 H.264) from {} ...", out.display(), src.display());
+    eprintln!(
+        "making {} (720p25 H.264) from {} ...",
+        out.display(),
+        src.display()
+    );
     let tmp = out.with_extension("part.mp4");
     let launch = format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! videoscale ! videorate \
@@ -55,7 +59,10 @@ fn make_720p(src: &Path, out: &Path) {
     pipeline.set_state(gst::State::Playing).expect("play");
     let bus = pipeline.bus().expect("bus");
     let msg = bus
-        .timed_pop_filtered(gst::ClockTime::NONE, &[gst::MessageType::Eos, gst::MessageType::Error])
+        .timed_pop_filtered(
+            gst::ClockTime::NONE,
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
         .expect("message");
     if let gst::MessageView::Error(e) = msg.view() {
         panic!("encoding failed: {}", e.error());
@@ -86,7 +93,9 @@ fn run(path: &Path, keyframes_only: bool) -> Run {
             Ok(_) => frames += 1,
             Err(_) => {
                 let h = cam.health();
-                if matches!(h.state, CameraState::Finished | CameraState::Failed) && cam.frames().is_empty() {
+                if matches!(h.state, CameraState::Finished | CameraState::Failed)
+                    && cam.frames().is_empty()
+                {
                     assert_eq!(h.state, CameraState::Finished, "{h:?}");
                     break;
                 }
@@ -107,7 +116,11 @@ fn main() {
     }
     gst::init().expect("gstreamer");
     let src = footage();
-    assert!(src.is_file(), "footage {} missing: run scripts/dev setup", src.display());
+    assert!(
+        src.is_file(),
+        "footage {} missing: run scripts/dev setup",
+        src.display()
+    );
     let stream = src.with_file_name("vtest-720p25-h264.mp4");
     make_720p(&src, &stream);
 
@@ -123,12 +136,24 @@ fn main() {
         let frames: u64 = runs.iter().map(|r| r.frames).sum();
         let cpu: f64 = runs.iter().map(|r| r.cpu).sum();
         let wall: f64 = runs.iter().map(|r| r.wall).sum();
-        (frames / runs.len() as u64, cpu / frames as f64 * 1e3, wall / frames as f64 * 1e3)
+        (
+            frames / runs.len() as u64,
+            cpu / frames as f64 * 1e3,
+            wall / frames as f64 * 1e3,
+        )
     };
     let (ff, fcpu, fwall) = per(&full);
     let (kf, kcpu, kwall) = per(&key);
     println!("720p25 H.264 (GOP 12), analysis at 2 fps, RGB 1280x720, 3 runs each");
-    println!("full decode:     {ff:>4} frames/run  {fcpu:7.2} ms CPU/frame  {fwall:7.2} ms wall/frame");
-    println!("keyframes only:  {kf:>4} frames/run  {kcpu:7.2} ms CPU/frame  {kwall:7.2} ms wall/frame");
-    println!("ratio full/keyframe: CPU {:.2}x, wall {:.2}x", fcpu / kcpu, fwall / kwall);
+    println!(
+        "full decode:     {ff:>4} frames/run  {fcpu:7.2} ms CPU/frame  {fwall:7.2} ms wall/frame"
+    );
+    println!(
+        "keyframes only:  {kf:>4} frames/run  {kcpu:7.2} ms CPU/frame  {kwall:7.2} ms wall/frame"
+    );
+    println!(
+        "ratio full/keyframe: CPU {:.2}x, wall {:.2}x",
+        fcpu / kcpu,
+        fwall / kwall
+    );
 }

@@ -1,14 +1,14 @@
 //! The per-camera supervisor thread.
 
-use crate::pipeline::{self, Built};
 use crate::IngestError;
+use crate::pipeline::{self, Built};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 use hallwatch_config::{CameraConfig, SourceKind};
-use hallwatch_core::{redact, CameraHealth, CameraId, CameraState, Frame, FrameTime};
+use hallwatch_core::{CameraHealth, CameraId, CameraState, Frame, FrameTime, redact};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -281,10 +281,12 @@ impl Supervisor {
                 if let Some(debug) = err.debug() {
                     // GStreamer's debug text ends with the useful line ("streaming stopped,
                     // reason not-negotiated", "Unauthorized", ...).
-                    if let Some(last) = debug.lines().last().map(str::trim) {
-                        if !last.is_empty() && last.len() < 300 && !message.contains(last) {
-                            message = format!("{message} ({last})");
-                        }
+                    if let Some(last) = debug.lines().last().map(str::trim)
+                        && !last.is_empty()
+                        && last.len() < 300
+                        && !message.contains(last)
+                    {
+                        message = format!("{message} ({last})");
                     }
                 }
                 Some(IngestError::Stream {
@@ -467,10 +469,11 @@ impl Supervisor {
             if let (Ok(w), Ok(hgt)) = (st.get::<i32>("width"), st.get::<i32>("height")) {
                 h.source_size = Some((w.max(0) as u32, hgt.max(0) as u32));
             }
-            if let Ok(fr) = st.get::<gst::Fraction>("framerate") {
-                if fr.numer() > 0 && fr.denom() > 0 {
-                    h.source_fps = Some(fr.numer() as f64 / fr.denom() as f64);
-                }
+            if let Ok(fr) = st.get::<gst::Fraction>("framerate")
+                && fr.numer() > 0
+                && fr.denom() > 0
+            {
+                h.source_fps = Some(fr.numer() as f64 / fr.denom() as f64);
             }
         }
         if let Some(codec) = shared.codec.get() {
@@ -518,7 +521,9 @@ impl Supervisor {
         let wall = if self.live {
             let running = pts.and_then(|p| segment.and_then(|s| s.to_running_time(p)));
             match (running, pipeline.base_time()) {
-                (Some(r), Some(base)) => Some(UNIX_EPOCH + Duration::from_nanos((base + r).nseconds())),
+                (Some(r), Some(base)) => {
+                    Some(UNIX_EPOCH + Duration::from_nanos((base + r).nseconds()))
+                }
                 _ => Some(SystemTime::now()),
             }
         } else {
@@ -590,7 +595,9 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {
-        let secs: Vec<f64> = (1..=8).map(|a| backoff_delay(1.0, 30.0, a).as_secs_f64()).collect();
+        let secs: Vec<f64> = (1..=8)
+            .map(|a| backoff_delay(1.0, 30.0, a).as_secs_f64())
+            .collect();
         assert_eq!(secs, vec![1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]);
         assert_eq!(backoff_delay(0.5, 2.0, 100).as_secs_f64(), 2.0);
     }

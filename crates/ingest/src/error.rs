@@ -21,7 +21,9 @@ pub enum IngestError {
         message: String,
     },
     /// A GStreamer element the pipeline needs is not installed.
-    #[error("GStreamer element '{element}' is missing: install the GStreamer plugins named in the README")]
+    #[error(
+        "GStreamer element '{element}' is missing: install the GStreamer plugins named in the README"
+    )]
     MissingElement {
         /// Factory name.
         element: String,

@@ -24,9 +24,9 @@ mod camera;
 mod error;
 mod pipeline;
 
-pub use camera::{backoff_delay, CameraHandle, Ingest};
+pub use camera::{CameraHandle, Ingest, backoff_delay};
 pub use error::IngestError;
-pub use pipeline::{launch_description, PIPELINE_TEMPLATES};
+pub use pipeline::{PIPELINE_TEMPLATES, launch_description};
 
 /// Initialises GStreamer once; safe to call from any thread, any number of times.
 pub fn init() -> Result<(), IngestError> {

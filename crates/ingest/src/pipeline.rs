@@ -10,9 +10,18 @@ use std::sync::{Arc, OnceLock};
 
 /// The pipeline templates shipped in `pipelines/`, by file name.
 pub const PIPELINE_TEMPLATES: &[(&str, &str)] = &[
-    ("rtsp.pipeline", include_str!("../../../pipelines/rtsp.pipeline")),
-    ("file.pipeline", include_str!("../../../pipelines/file.pipeline")),
-    ("test.pipeline", include_str!("../../../pipelines/test.pipeline")),
+    (
+        "rtsp.pipeline",
+        include_str!("../../../pipelines/rtsp.pipeline"),
+    ),
+    (
+        "file.pipeline",
+        include_str!("../../../pipelines/file.pipeline"),
+    ),
+    (
+        "test.pipeline",
+        include_str!("../../../pipelines/test.pipeline"),
+    ),
 ];
 
 const NONE: u64 = u64::MAX;
@@ -146,12 +155,13 @@ pub(crate) fn build(cfg: &CameraConfig) -> Result<Built, IngestError> {
     };
     let src = named("src")?;
     let gate = named("gate")?;
-    let sink = named("sink")?
-        .downcast::<gst_app::AppSink>()
-        .map_err(|_| IngestError::Template {
-            template,
-            message: "'sink' is not an appsink".into(),
-        })?;
+    let sink =
+        named("sink")?
+            .downcast::<gst_app::AppSink>()
+            .map_err(|_| IngestError::Template {
+                template,
+                message: "'sink' is not an appsink".into(),
+            })?;
 
     let shared = Arc::new(Shared::default());
     let live = is_live(cfg);
@@ -173,7 +183,12 @@ pub(crate) fn build(cfg: &CameraConfig) -> Result<Built, IngestError> {
         pipeline.use_clock(Some(&clock));
     }
 
-    install_gate(&gate, &shared, cfg.analysis.fps, cfg.analysis.keyframes_only)?;
+    install_gate(
+        &gate,
+        &shared,
+        cfg.analysis.fps,
+        cfg.analysis.keyframes_only,
+    )?;
     if cfg.source.kind == SourceKind::Test {
         let _ = shared.codec.set("raw (test source)".into());
     } else {
@@ -263,10 +278,12 @@ fn install_gate(
     fps: f64,
     keyframes_only: bool,
 ) -> Result<(), IngestError> {
-    let pad = gate.static_pad("sink").ok_or_else(|| IngestError::Template {
-        template: "gate",
-        message: "identity 'gate' has no sink pad".into(),
-    })?;
+    let pad = gate
+        .static_pad("sink")
+        .ok_or_else(|| IngestError::Template {
+            template: "gate",
+            message: "identity 'gate' has no sink pad".into(),
+        })?;
     let period: u64 = if fps > 0.0 {
         (1e9 / fps).round() as u64
     } else {
@@ -279,30 +296,34 @@ fn install_gate(
         let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_mut() else {
             return gst::PadProbeReturn::Ok;
         };
-        if period > 0 {
-            if let Some(pts) = buffer.pts().map(|t| t.nseconds()) {
-                let due = next_due.load(Ordering::Relaxed);
-                // 1 ms of slack absorbs container timestamp rounding.
-                let slack = 1_000_000;
-                let went_back = due != NONE && pts < due.saturating_sub(2 * period);
-                if due != NONE && !went_back && pts + slack < due {
-                    return DROP_BUFFER;
-                }
-                let next = if due == NONE || went_back || pts >= due + period {
-                    pts + period
-                } else {
-                    due + period
-                };
-                next_due.store(next, Ordering::Relaxed);
+        if period > 0
+            && let Some(pts) = buffer.pts().map(|t| t.nseconds())
+        {
+            let due = next_due.load(Ordering::Relaxed);
+            // 1 ms of slack absorbs container timestamp rounding.
+            let slack = 1_000_000;
+            let went_back = due != NONE && pts < due.saturating_sub(2 * period);
+            if due != NONE && !went_back && pts + slack < due {
+                return DROP_BUFFER;
             }
+            let next = if due == NONE || went_back || pts >= due + period {
+                pts + period
+            } else {
+                due + period
+            };
+            next_due.store(next, Ordering::Relaxed);
         }
         if keyframes_only {
             let rate = pad
                 .current_caps()
-                .and_then(|c| c.structure(0).and_then(|st| st.get::<gst::Fraction>("framerate").ok()))
+                .and_then(|c| {
+                    c.structure(0)
+                        .and_then(|st| st.get::<gst::Fraction>("framerate").ok())
+                })
                 .filter(|f| f.numer() > 0 && f.denom() > 0);
             if let (Some(rate), Some(pts)) = (rate, buffer.pts()) {
-                let frames = pts.nseconds() as f64 * rate.numer() as f64 / rate.denom() as f64 / 1e9;
+                let frames =
+                    pts.nseconds() as f64 * rate.numer() as f64 / rate.denom() as f64 / 1e9;
                 index = frames.round() as u64;
             }
         }
@@ -332,21 +353,19 @@ fn watch_decoder(pipeline: &gst::Pipeline, shared: &Arc<Shared>, keyframes_only:
         let shared = Arc::clone(&shared);
         let decoder = factory.name().to_string();
         pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
-            if shared.codec.get().is_none() {
-                if let Some(caps) = pad.current_caps() {
-                    if let Some(st) = caps.structure(0) {
-                        let _ = shared
-                            .codec
-                            .set(format!("{} ({decoder})", codec_name(st.name())));
-                    }
-                }
+            if shared.codec.get().is_none()
+                && let Some(caps) = pad.current_caps()
+                && let Some(st) = caps.structure(0)
+            {
+                let _ = shared
+                    .codec
+                    .set(format!("{} ({decoder})", codec_name(st.name())));
             }
-            if keyframes_only {
-                if let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_ref() {
-                    if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
-                        return DROP_BUFFER;
-                    }
-                }
+            if keyframes_only
+                && let Some(gst::PadProbeData::Buffer(buffer)) = info.data.as_ref()
+                && buffer.flags().contains(gst::BufferFlags::DELTA_UNIT)
+            {
+                return DROP_BUFFER;
             }
             gst::PadProbeReturn::Ok
         });

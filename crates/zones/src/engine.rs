@@ -161,7 +161,10 @@ fn dist(a: Point, b: Point) -> f64 {
 impl ZoneEngine {
     /// An engine for `camera` with the config's zones drawn on that camera.
     pub fn new(camera: CameraId, zones: &[ZoneConfig], cfg: &HallConfig) -> Self {
-        let mine: Vec<&ZoneConfig> = zones.iter().filter(|z| z.camera == camera.as_str()).collect();
+        let mine: Vec<&ZoneConfig> = zones
+            .iter()
+            .filter(|z| z.camera == camera.as_str())
+            .collect();
         let ignore = mine
             .iter()
             .filter(|z| z.role == ZoneRole::Ignore)
@@ -241,7 +244,14 @@ impl ZoneEngine {
         events
     }
 
-    fn track_seen(&mut self, id: TrackId, p: Point, ignored: bool, t: f64, events: &mut Vec<ZoneEvent>) {
+    fn track_seen(
+        &mut self,
+        id: TrackId,
+        p: Point,
+        ignored: bool,
+        t: f64,
+        events: &mut Vec<ZoneEvent>,
+    ) {
         let enter_after = self.cfg.enter_after_s;
         let prev = self.tracks.get(&id).and_then(|r| r.anchor);
         // Entrance crossings.
@@ -258,7 +268,11 @@ impl ZoneEngine {
             }
         }
         // Staff: someone who stays in a staff area is staff for the rest of their track.
-        let in_staff = !ignored && self.zones.iter().any(|z| z.staff.as_ref().is_some_and(|s| s.contains(p)));
+        let in_staff = !ignored
+            && self
+                .zones
+                .iter()
+                .any(|z| z.staff.as_ref().is_some_and(|s| s.contains(p)));
         let became_staff = {
             let rt = self.tracks.entry(id).or_default();
             rt.anchor = Some(p);
@@ -298,10 +312,20 @@ impl ZoneEngine {
                 continue;
             };
             let inside = !ignored && !is_staff && !in_staff && poly.contains(p);
-            let session = self.tracks.get(&id).and_then(|r| r.zones.get(&zi)).and_then(|m| m.session);
+            let session = self
+                .tracks
+                .get(&id)
+                .and_then(|r| r.zones.get(&zi))
+                .and_then(|m| m.session);
             if inside {
                 let since = {
-                    let m = self.tracks.entry(id).or_default().zones.entry(zi).or_default();
+                    let m = self
+                        .tracks
+                        .entry(id)
+                        .or_default()
+                        .zones
+                        .entry(zi)
+                        .or_default();
                     m.last_inside = Some(t);
                     *m.inside_since.get_or_insert(t)
                 };
@@ -378,7 +402,15 @@ impl ZoneEngine {
         m.last_inside = Some(t);
     }
 
-    fn open_session(&mut self, id: TrackId, zi: usize, since: f64, p: Point, t: f64, events: &mut Vec<ZoneEvent>) {
+    fn open_session(
+        &mut self,
+        id: TrackId,
+        zi: usize,
+        since: f64,
+        p: Point,
+        t: f64,
+        events: &mut Vec<ZoneEvent>,
+    ) {
         let z = &self.zones[zi];
         let k = self.next_session;
         self.next_session += 1;
@@ -393,10 +425,10 @@ impl ZoneEngine {
             exit: None,
             truncated: false,
         };
-        if z.role == ZoneRole::Counter {
-            if let Some(rt) = self.tracks.get_mut(&id) {
-                rt.served = true;
-            }
+        if z.role == ZoneRole::Counter
+            && let Some(rt) = self.tracks.get_mut(&id)
+        {
+            rt.served = true;
         }
         events.push(ZoneEvent::Opened(session.clone()));
         self.open.insert(
@@ -429,7 +461,11 @@ impl ZoneEngine {
             .open
             .iter()
             .filter(|(_, o)| {
-                let wait = if o.orphaned { gap.max(exit_after) } else { exit_after };
+                let wait = if o.orphaned {
+                    gap.max(exit_after)
+                } else {
+                    exit_after
+                };
                 t - o.last_inside >= wait
             })
             .map(|(k, _)| *k)
@@ -448,11 +484,11 @@ impl ZoneEngine {
         s.exit = Some(o.last_inside);
         s.truncated = truncated;
         if let Some(rt) = self.tracks.get_mut(&o.track) {
-            if let Some(m) = rt.zones.get_mut(&o.zone_index) {
-                if m.session == Some(s.id) {
-                    m.session = None;
-                    m.inside_since = None;
-                }
+            if let Some(m) = rt.zones.get_mut(&o.zone_index)
+                && m.session == Some(s.id)
+            {
+                m.session = None;
+                m.inside_since = None;
             }
             if s.role == ZoneRole::Waiting {
                 rt.waited_s += s.duration(o.last_inside);
@@ -469,17 +505,18 @@ impl ZoneEngine {
             // Checked again when those visits close; see `sweep`.
             return;
         }
-        if let Some(rt) = self.tracks.remove(&id) {
-            if !rt.is_staff && !rt.served && rt.waited_s > 0.0 {
-                if let Some(zone) = rt.waited_in {
-                    events.push(ZoneEvent::Abandoned {
-                        zone,
-                        track: id,
-                        waited_s: rt.waited_s,
-                        t: rt.last_seen,
-                    });
-                }
-            }
+        if let Some(rt) = self.tracks.remove(&id)
+            && !rt.is_staff
+            && !rt.served
+            && rt.waited_s > 0.0
+            && let Some(zone) = rt.waited_in
+        {
+            events.push(ZoneEvent::Abandoned {
+                zone,
+                track: id,
+                waited_s: rt.waited_s,
+                t: rt.last_seen,
+            });
         }
     }
 

@@ -103,7 +103,11 @@ mod tests {
     fn line_crossings_have_a_direction() {
         // Horizontal line at y = 0.5 from left to right; on screen (y down) the left of the
         // direction of travel is up, so with inside_left the inside is y < 0.5.
-        let l = Line { a: (0.2, 0.5), b: (0.8, 0.5), inside_left: true };
+        let l = Line {
+            a: (0.2, 0.5),
+            b: (0.8, 0.5),
+            inside_left: true,
+        };
         assert_eq!(l.side((0.5, 0.4)), 1);
         assert_eq!(l.side((0.5, 0.6)), -1);
         assert_eq!(l.crossing((0.5, 0.7), (0.5, 0.3)), Some(true));
@@ -111,7 +115,10 @@ mod tests {
         // Beside the segment: no crossing.
         assert_eq!(l.crossing((0.9, 0.7), (0.9, 0.3)), None);
         assert_eq!(l.crossing((0.5, 0.3), (0.6, 0.2)), None);
-        let r = Line { inside_left: false, ..l };
+        let r = Line {
+            inside_left: false,
+            ..l
+        };
         assert_eq!(r.crossing((0.5, 0.7), (0.5, 0.3)), Some(false));
     }
 }

@@ -122,7 +122,10 @@ impl HallMetrics {
                 .entry(c.zone.clone())
                 .or_insert_with(|| (c.role, VecDeque::new()));
             q.push_back((t, c.people));
-            while q.front().is_some_and(|(s, _)| t - s > self.cfg.queue_smoothing_s || *s > t) {
+            while q
+                .front()
+                .is_some_and(|(s, _)| t - s > self.cfg.queue_smoothing_s || *s > t)
+            {
                 q.pop_front();
             }
             if c.role == ZoneRole::Counter {
@@ -152,7 +155,11 @@ impl HallMetrics {
                     }
                     _ => {}
                 },
-                ZoneEvent::Crossed { inward: true, t: at, .. } => {
+                ZoneEvent::Crossed {
+                    inward: true,
+                    t: at,
+                    ..
+                } => {
                     self.arrivals.push_back(*at);
                     self.arrivals_total += 1;
                 }
@@ -185,7 +192,10 @@ impl HallMetrics {
                 }
             })
             .collect();
-        let waiting: Vec<&ZoneFigure> = zones.iter().filter(|z| z.role == ZoneRole::Waiting).collect();
+        let waiting: Vec<&ZoneFigure> = zones
+            .iter()
+            .filter(|z| z.role == ZoneRole::Waiting)
+            .collect();
         let counters = self
             .counters
             .iter()
@@ -199,7 +209,10 @@ impl HallMetrics {
                 } else {
                     CounterState::Idle
                 },
-                serving_for_s: c.serving_since.filter(|_| c.people > 0).map(|s| (t - s).max(0.0)),
+                serving_for_s: c
+                    .serving_since
+                    .filter(|_| c.people > 0)
+                    .map(|s| (t - s).max(0.0)),
                 served: c.served,
                 mean_service_s: (c.served > 0).then(|| c.service_total_s / c.served as f64),
             })

@@ -121,24 +121,42 @@ fn run(
 fn inertia_ignores_flicker_and_backdates_the_entry() {
     let mut e = engine();
     // 1.5 s inside, then out: below enter_after, no visit.
-    let ev = run(&mut e, 0.0, 1.5, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    let ev = run(&mut e, 0.0, 1.5, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t)], vec![])
+    });
     assert!(opened(&ev).is_empty());
-    let ev = run(&mut e, 2.0, 3.0, 0.5, |t| (vec![at(1, 0.7, 0.45, t)], vec![]));
+    let ev = run(&mut e, 2.0, 3.0, 0.5, |t| {
+        (vec![at(1, 0.7, 0.45, t)], vec![])
+    });
     assert!(opened(&ev).is_empty());
     // Back in at t = 4 and stays: the visit opens at 6 s, dated from 4 s.
-    let ev = run(&mut e, 4.0, 6.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    let ev = run(&mut e, 4.0, 6.0, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t)], vec![])
+    });
     let o = opened(&ev);
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].enter, 4.0);
     assert_eq!(o[0].zone, "cho");
-    assert_eq!(e.counts().iter().find(|c| c.zone == "cho").map(|c| c.people), Some(1));
+    assert_eq!(
+        e.counts()
+            .iter()
+            .find(|c| c.zone == "cho")
+            .map(|c| c.people),
+        Some(1)
+    );
     // A 1 s step outside (box flicker) does not end it.
-    let ev = run(&mut e, 6.5, 7.5, 0.5, |t| (vec![at(1, 0.55, 0.7, t)], vec![]));
+    let ev = run(&mut e, 6.5, 7.5, 0.5, |t| {
+        (vec![at(1, 0.55, 0.7, t)], vec![])
+    });
     assert!(closed(&ev).is_empty());
-    let ev = run(&mut e, 8.0, 20.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    let ev = run(&mut e, 8.0, 20.0, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t)], vec![])
+    });
     assert!(closed(&ev).is_empty() && opened(&ev).is_empty());
     // Leaving for good: closed once 3 s outside, exit dated at the last time inside (20 s).
-    let ev = run(&mut e, 20.5, 24.0, 0.5, |t| (vec![at(1, 0.7, 0.45, t)], vec![]));
+    let ev = run(&mut e, 20.5, 24.0, 0.5, |t| {
+        (vec![at(1, 0.7, 0.45, t)], vec![])
+    });
     let c = closed(&ev);
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].enter, c[0].exit), (4.0, Some(20.0)));
@@ -148,7 +166,9 @@ fn inertia_ignores_flicker_and_backdates_the_entry() {
 #[test]
 fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
     let mut e = engine();
-    let ev = run(&mut e, 0.0, 10.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t)], vec![]));
+    let ev = run(&mut e, 0.0, 10.0, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t)], vec![])
+    });
     assert_eq!(opened(&ev).len(), 1);
     // Track 1 is lost at 10.5 (occlusion) and removed at 12; track 2 appears at 12.5 a few
     // pixels away: same visit.
@@ -160,19 +180,32 @@ fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
         }
     });
     assert!(closed(&ev).is_empty(), "{ev:?}");
-    let ev = run(&mut e, 12.5, 30.0, 0.5, |t| (vec![at(2, 0.22, 0.71, t)], vec![]));
+    let ev = run(&mut e, 12.5, 30.0, 0.5, |t| {
+        (vec![at(2, 0.22, 0.71, t)], vec![])
+    });
     assert!(opened(&ev).is_empty(), "no new visit: {ev:?}");
     let open = e.open_sessions();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].tracks, vec![TrackId(1), TrackId(2)]);
     assert_eq!(open[0].enter, 0.0);
     // Track 2 leaves the scene at 30 s; after the merge gap the visit closes at 30 s.
-    let ev = run(&mut e, 30.5, 36.0, 0.5, |t| (vec![], if t == 30.5 { vec![lost(at(2, 0.22, 0.71, 30.0))] } else { vec![] }));
+    let ev = run(&mut e, 30.5, 36.0, 0.5, |t| {
+        (
+            vec![],
+            if t == 30.5 {
+                vec![lost(at(2, 0.22, 0.71, 30.0))]
+            } else {
+                vec![]
+            },
+        )
+    });
     let c = closed(&ev);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].exit, Some(30.0));
     // Track 3 at the same place 10 s later: a new visit (longer than the gap).
-    let ev = run(&mut e, 40.0, 43.0, 0.5, |t| (vec![at(3, 0.22, 0.71, t)], vec![]));
+    let ev = run(&mut e, 40.0, 43.0, 0.5, |t| {
+        (vec![at(3, 0.22, 0.71, t)], vec![])
+    });
     let o = opened(&ev);
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].tracks, vec![TrackId(3)]);
@@ -181,10 +214,16 @@ fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
 #[test]
 fn far_away_new_tracks_are_not_merged() {
     let mut e = engine();
-    run(&mut e, 0.0, 5.0, 0.5, |t| (vec![at(1, 0.1, 0.6, t)], vec![]));
-    run(&mut e, 5.5, 5.5, 0.5, |_| (vec![], vec![lost(at(1, 0.1, 0.6, 5.0))]));
+    run(&mut e, 0.0, 5.0, 0.5, |t| {
+        (vec![at(1, 0.1, 0.6, t)], vec![])
+    });
+    run(&mut e, 5.5, 5.5, 0.5, |_| {
+        (vec![], vec![lost(at(1, 0.1, 0.6, 5.0))])
+    });
     // Someone else, across the zone, appears right away.
-    let ev = run(&mut e, 6.0, 9.0, 0.5, |t| (vec![at(2, 0.45, 0.95, t)], vec![]));
+    let ev = run(&mut e, 6.0, 9.0, 0.5, |t| {
+        (vec![at(2, 0.45, 0.95, t)], vec![])
+    });
     let o = opened(&ev);
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].tracks, vec![TrackId(2)]);
@@ -193,7 +232,9 @@ fn far_away_new_tracks_are_not_merged() {
 #[test]
 fn open_visits_are_truncated_at_shutdown() {
     let mut e = engine();
-    run(&mut e, 0.0, 8.0, 0.5, |t| (vec![at(1, 0.2, 0.7, t), at(2, 0.7, 0.7, t)], vec![]));
+    run(&mut e, 0.0, 8.0, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t), at(2, 0.7, 0.7, t)], vec![])
+    });
     assert_eq!(e.open_sessions().len(), 2);
     let ev = e.close_all(9.0);
     let c = closed(&ev);
@@ -228,7 +269,9 @@ fn staff_are_never_citizens_and_counter_states_follow() {
     let (ev, _) = feed(&mut e, 5.5, 9.0, &|t| vec![at(9, 0.75, 0.75, t)]);
     assert!(opened(&ev).is_empty(), "{ev:?}");
     // Back behind the counter; a citizen comes and is served for 20 s.
-    let (ev, s) = feed(&mut e, 9.5, 30.0, &|t| vec![at(9, 0.75, 0.3, t), at(4, 0.7, 0.8, t)]);
+    let (ev, s) = feed(&mut e, 9.5, 30.0, &|t| {
+        vec![at(9, 0.75, 0.3, t), at(4, 0.7, 0.8, t)]
+    });
     assert_eq!(opened(&ev).len(), 1);
     assert_eq!(opened(&ev)[0].role, ZoneRole::Counter);
     assert_eq!(s.counters[0].state, CounterState::Serving);
@@ -263,9 +306,14 @@ fn entrance_crossings_count_arrivals_and_ignore_zones_hide_people() {
         .collect();
     assert_eq!(crossings.len(), 1);
     let s = m.snapshot(2.0);
-    assert_eq!(s.arrivals_total, crossings.iter().filter(|c| **c).count() as u64);
+    assert_eq!(
+        s.arrivals_total,
+        crossings.iter().filter(|c| **c).count() as u64
+    );
     // Someone standing in the ignore zone (inside the waiting zone too) is never counted.
-    let ev = run(&mut e, 3.0, 10.0, 0.5, |t| (vec![at(7, 0.05, 0.95, t)], vec![]));
+    let ev = run(&mut e, 3.0, 10.0, 0.5, |t| {
+        (vec![at(7, 0.05, 0.95, t)], vec![])
+    });
     assert!(opened(&ev).is_empty());
 }
 
@@ -274,22 +322,32 @@ fn leaving_after_a_wait_without_a_counter_visit_is_abandonment() {
     let mut e = engine();
     let mut m = HallMetrics::new(&config().hall);
     let mut all = Vec::new();
-    let mut step = |e: &mut ZoneEngine, tracks: Vec<TrackState>, removed: Vec<TrackState>, t: f64| {
-        let ev = e.update(&tracks, &removed, W, H, t);
-        m.observe(&e.counts(), &ev, t);
-        all.extend(ev);
-    };
+    let mut step =
+        |e: &mut ZoneEngine, tracks: Vec<TrackState>, removed: Vec<TrackState>, t: f64| {
+            let ev = e.update(&tracks, &removed, W, H, t);
+            m.observe(&e.counts(), &ev, t);
+            all.extend(ev);
+        };
     // Person 1 waits 60 s then goes to counter 1: served. Person 2 waits in the zone until
     // 30 s, stands still (seen at the same spot) until 60 s, walks out of every zone and is
     // gone at 70 s.
     let mut t = 0.0;
     while t <= 60.0 {
-        step(&mut e, vec![at(1, 0.2, 0.7, t), at(2, 0.3, 0.8, t.min(30.0))], vec![], t);
+        step(
+            &mut e,
+            vec![at(1, 0.2, 0.7, t), at(2, 0.3, 0.8, t.min(30.0))],
+            vec![],
+            t,
+        );
         t += 0.5;
     }
     let mut t: f64 = 60.5;
     while t <= 90.0 {
-        let removed = if (t - 70.0).abs() < 1e-9 { vec![at(2, 0.7, 0.3, 69.5)] } else { vec![] };
+        let removed = if (t - 70.0).abs() < 1e-9 {
+            vec![at(2, 0.7, 0.3, 69.5)]
+        } else {
+            vec![]
+        };
         let mut tracks = vec![at(1, 0.7, 0.7, t)];
         if t < 70.0 {
             tracks.push(at(2, 0.95, 0.45, t));
@@ -339,7 +397,10 @@ fn queue_length_is_smoothed_over_the_window() {
             let s = m.snapshot(24.0);
             let z = s.zones.iter().find(|z| z.zone == "cho").expect("zone");
             assert_eq!(z.people_now, 1);
-            assert!((z.people_smoothed - (8.0 * 3.0 + 3.0) / 11.0).abs() < 1e-9, "{z:?}");
+            assert!(
+                (z.people_smoothed - (8.0 * 3.0 + 3.0) / 11.0).abs() < 1e-9,
+                "{z:?}"
+            );
             assert_eq!(s.waiting_now, 1);
         }
     }
