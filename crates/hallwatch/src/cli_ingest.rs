@@ -6,8 +6,9 @@ use hallwatch_config::Config;
 use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
+use hallwatch_store::{DowntimeInterval, Record, Store, WriterOptions, ZoneSample};
 use hallwatch_track::Tracker;
-use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine};
+use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine, ZoneEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -148,6 +149,14 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     )
     .with_context(|| format!("starting the detector ({})", model_file.display()))?;
 
+    // The event store: every finished visit and a zone sample every 10 s of stream time,
+    // batched on the store's own writer thread and committed durably.
+    let db_path = PathBuf::from(&cfg.storage.data_dir).join("hallwatch.db");
+    std::fs::create_dir_all(&cfg.storage.data_dir)
+        .with_context(|| format!("creating the data folder {}", cfg.storage.data_dir))?;
+    let (store_writer, store_handle) = Store::open(&db_path)?
+        .writer(cfg.site.id.clone(), WriterOptions::default())
+        .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
     let hall: Arc<Mutex<Option<HallSnapshot>>> = Arc::default();
     // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
@@ -158,7 +167,17 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         let zones_cfg = cfg.zones.clone();
         let hall_cfg = cfg.hall.clone();
         let threshold = model.manifest.output.score_threshold;
+        let store = store_writer.clone();
         std::thread::spawn(move || {
+            let mut next_sample = f64::NEG_INFINITY;
+            let persist = |events: &[ZoneEvent]| {
+                for e in events {
+                    if let ZoneEvent::Closed(s) = e
+                        && let Err(err) = store.send(Record::Session(s.clone())) {
+                            tracing::error!(error = %err, "could not store a visit");
+                        }
+                }
+            };
             let mut trackers: HashMap<String, (Tracker, ZoneEngine, f64)> = HashMap::new();
             let mut metrics = HallMetrics::new(&hall_cfg);
             let mut last_t = 0.0;
@@ -178,8 +197,18 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 let events =
                     zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
                 metrics.observe(&zones.counts(), &events, t);
+                persist(&events);
                 last_t = t;
-                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
+                let snapshot = metrics.snapshot(last_t);
+                if t >= next_sample || t < next_sample - 20.0 {
+                    next_sample = t + 10.0;
+                    for z in ZoneSample::from_snapshot(&snapshot, &zones_cfg) {
+                        if let Err(err) = store.send(Record::ZoneSample(z)) {
+                            tracing::error!(error = %err, "could not store a zone sample");
+                        }
+                    }
+                }
+                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
                 let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
                 let f = all.entry(cam).or_default();
                 f.frames += 1;
@@ -197,6 +226,7 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             for (_, (_, zones, t)) in trackers.iter_mut() {
                 let events = zones.close_all(*t);
                 metrics.observe(&zones.counts(), &events, *t);
+                persist(&events);
             }
             *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
         })
@@ -249,6 +279,18 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     ingest.stop();
     pool.join();
     let _ = consumer.join();
+    // Camera outages, then everything queued, durably.
+    for h in &health {
+        for d in &h.downtime {
+            let _ = store_writer.send(Record::CameraDowntime(DowntimeInterval::from_downtime(
+                h.camera.clone(),
+                d,
+            )));
+        }
+    }
+    drop(store_writer);
+    let store = store_handle.close().context("flushing the event store")?;
+    let counts = store.counts(&cfg.site.id)?;
     for (pb, h) in bars.iter().zip(&health) {
         pb.finish_with_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
     }
@@ -260,6 +302,13 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
         println!("  hall: {}", hall_line(s));
     }
+    println!(
+        "  stored in {}: {} visits, {} zone samples, {} outages",
+        db_path.display(),
+        counts.sessions,
+        counts.zone_samples,
+        counts.downtime
+    );
     for h in &health {
         let f = snapshot(&figures, h.camera.as_str());
         println!(

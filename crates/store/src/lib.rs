@@ -1,0 +1,51 @@
+//! hallwatch-store: the durable event store, the source of truth for a hall's history.
+//!
+//! One SQLite file (bundled SQLite, WAL mode) holds zone visits, periodic zone figures and
+//! camera outages, with a `site` column in every table so one file can hold several halls.
+//! All times are REAL seconds on the stream's clock: Unix seconds for live cameras.
+//!
+//! - [`Store`]: opens the file ([`Store::open`]) — refusing, without touching it, a file that
+//!   is not SQLite, is corrupt, belongs to another application or has a newer schema — and
+//!   applies the versioned migrations; synchronous writes ([`Store::insert`]); reads for the
+//!   web and report layers ([`Store::sessions`], [`Store::zone_samples`], [`Store::downtime`],
+//!   counts); retention ([`Store::apply_retention`]).
+//! - [`Store::writer`] moves the store onto a dedicated thread: producers hold a cloneable
+//!   [`StoreWriter`] and [`StoreWriter::send`] (fire-and-forget) or
+//!   [`StoreWriter::send_and_wait`] (returns after COMMIT) [`Record`]s; the thread commits
+//!   whatever is queued in one transaction. The [`WriterHandle`] closes it, committing
+//!   everything queued.
+//! - [`Record`] ([`hallwatch_zones::Session`], [`ZoneSample`], [`DowntimeInterval`]) is what is
+//!   written; [`SessionQuery`] selects sessions to read.
+//!
+//! # Durability
+//!
+//! The file is in WAL mode with `synchronous=FULL`: every COMMIT fsyncs the write-ahead log
+//! before it returns. A write acknowledged by [`Store::insert`], [`StoreWriter::send_and_wait`]
+//! or [`StoreWriter::flush`] therefore survives the process being killed (kill -9, tested) and
+//! power loss (provided the disk honours flushes — no volatile write cache that lies). A crash
+//! loses at most the records queued but not yet acknowledged. The folder of a newly created
+//! file is fsynced too. Every record is an upsert on its natural key, so re-sending after an
+//! uncertain failure never duplicates.
+//!
+//! # Schema
+//!
+//! Versioned by `PRAGMA user_version` and an ordered list of migration steps, each applied in
+//! its own transaction; see the SQL in `schema.rs`. Tables: `sessions`, `zone_samples`,
+//! `camera_health`, and, reserved for later features, `tickets`, `ratings` and `alerts`.
+#![deny(missing_docs)]
+
+mod error;
+mod records;
+mod schema;
+mod store;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::StoreError;
+pub use records::{
+    Counts, DowntimeInterval, Record, RetentionReport, SessionQuery, ZoneSample, unix_seconds,
+};
+pub use store::{BUSY_TIMEOUT, Store};
+pub use writer::{StoreWriter, WriterHandle, WriterOptions, WriterStats};

@@ -1,0 +1,137 @@
+//! The schema, as an ordered list of migration steps.
+//!
+//! The file's schema version is `PRAGMA user_version`: 0 for a new file, N once the first N
+//! steps of [`MIGRATIONS`] have been applied. Each step runs in its own `BEGIN IMMEDIATE`
+//! transaction together with the version bump, so a crash leaves the file at a whole version.
+//! Steps are append-only: never edit a released step, add a new one.
+//!
+//! Conventions: every time is REAL seconds (Unix seconds for live cameras, media seconds for
+//! files, as [`hallwatch_core::FrameTime::seconds`] gives them); every table has a `site`
+//! column (`[site].id` of the config) so one file can hold several halls; tables are `STRICT`.
+
+/// `PRAGMA application_id` of a hallwatch store: "HWST" in ASCII.
+pub(crate) const APPLICATION_ID: i64 = 0x4857_5354;
+
+/// One migration step.
+pub(crate) struct Migration {
+    /// The version the file has after this step.
+    pub version: i64,
+    /// The SQL, run with `execute_batch` inside the step's transaction.
+    pub sql: &'static str,
+}
+
+/// The newest schema version this build knows.
+pub(crate) const LATEST_VERSION: i64 = 1;
+
+/// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: r#"
+-- One person's visit to one zone (hallwatch_zones::Session). `session_id` is the engine's id,
+-- unique only within one engine run, hence the key includes `enter`. `tracks` is a JSON array
+-- of track ids. `exit` and `duration` are NULL while the visit is open.
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY,
+    site        TEXT    NOT NULL,
+    camera      TEXT    NOT NULL,
+    session_id  INTEGER NOT NULL,
+    zone        TEXT    NOT NULL,
+    role        TEXT    NOT NULL CHECK (role IN ('waiting', 'counter', 'entrance', 'ignore')),
+    counter     INTEGER NOT NULL DEFAULT 0,
+    tracks      TEXT    NOT NULL DEFAULT '[]',
+    enter       REAL    NOT NULL,
+    exit        REAL,
+    duration    REAL,
+    truncated   INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
+    UNIQUE (site, camera, session_id, enter)
+) STRICT;
+CREATE INDEX sessions_site_enter ON sessions (site, enter);
+CREATE INDEX sessions_site_zone_enter ON sessions (site, zone, enter);
+-- Retention deletes by the time a visit was last seen.
+CREATE INDEX sessions_last_seen ON sessions (coalesce(exit, enter));
+
+-- Periodic hall figures per zone (hallwatch_zones::ZoneFigure), one row per zone and sample.
+CREATE TABLE zone_samples (
+    id              INTEGER PRIMARY KEY,
+    site            TEXT    NOT NULL,
+    camera          TEXT    NOT NULL,
+    zone            TEXT    NOT NULL,
+    t               REAL    NOT NULL,
+    people_now      INTEGER NOT NULL CHECK (people_now >= 0),
+    people_smoothed REAL    NOT NULL,
+    UNIQUE (site, zone, t, camera)
+) STRICT;
+CREATE INDEX zone_samples_t ON zone_samples (t);
+
+-- Camera outages (hallwatch_core::Downtime) in Unix seconds; `end_t` NULL while still down.
+CREATE TABLE camera_health (
+    id      INTEGER PRIMARY KEY,
+    site    TEXT NOT NULL,
+    camera  TEXT NOT NULL,
+    start_t REAL NOT NULL,
+    end_t   REAL,
+    reason  TEXT NOT NULL DEFAULT '',
+    UNIQUE (site, camera, start_t)
+) STRICT;
+CREATE INDEX camera_health_site_start ON camera_health (site, start_t);
+
+-- Queue tickets (số thứ tự) from the hall's queue system: issued, called to a counter,
+-- finished. Filled by a later integration; columns may grow by migration.
+CREATE TABLE tickets (
+    id       INTEGER PRIMARY KEY,
+    site     TEXT NOT NULL,
+    ticket   TEXT NOT NULL,
+    service  TEXT,
+    counter  INTEGER,
+    issued   REAL NOT NULL,
+    called   REAL,
+    finished REAL,
+    UNIQUE (site, ticket, issued)
+) STRICT;
+CREATE INDEX tickets_site_issued ON tickets (site, issued);
+
+-- Citizen satisfaction ratings (đánh giá mức độ hài lòng) given at a counter: `score` from 1
+-- to `scale_max` (3, 4 or 5 depending on the device), optionally tied to a ticket.
+CREATE TABLE ratings (
+    id        INTEGER PRIMARY KEY,
+    site      TEXT    NOT NULL,
+    counter   INTEGER,
+    ticket    TEXT,
+    t         REAL    NOT NULL,
+    score     INTEGER NOT NULL,
+    scale_max INTEGER NOT NULL,
+    CHECK (score >= 1 AND score <= scale_max)
+) STRICT;
+CREATE INDEX ratings_site_t ON ratings (site, t);
+
+-- Alerts raised by rules (long waits, counter unstaffed, camera down): `camera`/`zone` are ''
+-- when not about one; `cleared` NULL while active; `acknowledged` when an operator saw it.
+CREATE TABLE alerts (
+    id           INTEGER PRIMARY KEY,
+    site         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    severity     TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    camera       TEXT NOT NULL DEFAULT '',
+    zone         TEXT NOT NULL DEFAULT '',
+    raised       REAL NOT NULL,
+    cleared      REAL,
+    acknowledged REAL,
+    message      TEXT NOT NULL DEFAULT '',
+    UNIQUE (site, kind, camera, zone, raised)
+) STRICT;
+CREATE INDEX alerts_site_raised ON alerts (site, raised);
+"#,
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_and_latest_matches() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(LATEST_VERSION));
+    }
+}

@@ -1,0 +1,503 @@
+//! The batched writer: one thread owns the connection and commits what producers queue.
+
+use crate::store::insert_one;
+use crate::{Record, RetentionReport, Store, StoreError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
+use rusqlite::{Connection, TransactionBehavior};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How the writer batches.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriterOptions {
+    /// Records the queue holds before [`StoreWriter::send`] blocks (it never drops).
+    pub queue_capacity: usize,
+    /// At most this many records per transaction.
+    pub batch_max: usize,
+    /// When a batch holds only fire-and-forget records, wait up to this long after its first
+    /// record for more before committing. A batch with someone waiting
+    /// ([`StoreWriter::send_and_wait`], [`StoreWriter::flush`]) commits at once.
+    pub linger: Duration,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 4096,
+            batch_max: 512,
+            linger: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Counters of the writer thread since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub batches: u64,
+    /// Records committed.
+    pub records: u64,
+    /// Records that could not be stored (rejected or in a batch that failed to commit).
+    pub failed: u64,
+}
+
+/// Attempts at committing one batch before its records are given up.
+const COMMIT_ATTEMPTS: u32 = 4;
+
+type Reply<T> = Sender<Result<T, StoreError>>;
+
+enum Msg {
+    Record(Record, Option<Reply<()>>),
+    Flush(Reply<()>),
+    Retention {
+        now: f64,
+        sessions_days: u32,
+        aggregates_days: u32,
+        reply: Reply<RetentionReport>,
+    },
+    Close,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Set by close under the write lock; senders check it under the read lock, so nothing
+    /// can be queued after the close message.
+    closed: RwLock<bool>,
+    batches: AtomicU64,
+    records: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// The producers' side of the writer: cheap to clone, one per producer thread if wished.
+///
+/// Records are committed in the order they were sent (per producer). A record is durable —
+/// it survives kill -9 and power loss — once the transaction holding it has committed: when
+/// [`StoreWriter::send_and_wait`] returns Ok, or when a later [`StoreWriter::flush`] returns
+/// Ok.
+#[derive(Clone)]
+pub struct StoreWriter {
+    tx: Sender<Msg>,
+    shared: Arc<Shared>,
+}
+
+/// Owns the writer thread: [`WriterHandle::close`] commits everything queued and returns the
+/// [`Store`]. Dropping the handle closes too (errors are logged).
+pub struct WriterHandle {
+    tx: Sender<Msg>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<(Store, Result<(), StoreError>)>>,
+}
+
+impl Store {
+    /// Moves the store onto a dedicated writer thread that writes records for `site`.
+    /// Returns the producers' side and the handle that closes it.
+    pub fn writer(
+        self,
+        site: impl Into<String>,
+        options: WriterOptions,
+    ) -> Result<(StoreWriter, WriterHandle), StoreError> {
+        let (tx, rx) = bounded(options.queue_capacity.max(1));
+        let shared = Arc::new(Shared::default());
+        let thread_shared = Arc::clone(&shared);
+        let site = site.into();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(self, site, rx, options, thread_shared))
+            .map_err(StoreError::Spawn)?;
+        Ok((
+            StoreWriter {
+                tx: tx.clone(),
+                shared: Arc::clone(&shared),
+            },
+            WriterHandle {
+                tx,
+                shared,
+                thread: Some(thread),
+            },
+        ))
+    }
+}
+
+impl StoreWriter {
+    /// Queues `record` and returns without waiting for the commit. Blocks while the queue is
+    /// full (history is never dropped). A record that later fails to commit is logged and
+    /// reported by the next [`StoreWriter::flush`] or [`WriterHandle::close`].
+    pub fn send(&self, record: Record) -> Result<(), StoreError> {
+        record.validate()?;
+        self.enqueue(Msg::Record(record, None))
+    }
+
+    /// Queues `record` and returns once the transaction holding it has committed (durable).
+    pub fn send_and_wait(&self, record: Record) -> Result<(), StoreError> {
+        record.validate()?;
+        let (reply, rx) = bounded(1);
+        self.enqueue(Msg::Record(record, Some(reply)))?;
+        rx.recv().map_err(|_| StoreError::WriterClosed)?
+    }
+
+    /// Returns once everything sent before it (by any producer) has been committed, or with
+    /// [`StoreError::RecordsLost`] if fire-and-forget records failed since the last flush.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let (reply, rx) = bounded(1);
+        self.enqueue(Msg::Flush(reply))?;
+        rx.recv().map_err(|_| StoreError::WriterClosed)?
+    }
+
+    /// Runs [`Store::apply_retention`] on the writer thread, after everything sent before it
+    /// has been committed.
+    pub fn apply_retention(
+        &self,
+        now: f64,
+        sessions_days: u32,
+        aggregates_days: u32,
+    ) -> Result<RetentionReport, StoreError> {
+        let (reply, rx) = bounded(1);
+        self.enqueue(Msg::Retention {
+            now,
+            sessions_days,
+            aggregates_days,
+            reply,
+        })?;
+        rx.recv().map_err(|_| StoreError::WriterClosed)?
+    }
+
+    /// Counters of the writer thread.
+    pub fn stats(&self) -> WriterStats {
+        stats(&self.shared)
+    }
+
+    fn enqueue(&self, msg: Msg) -> Result<(), StoreError> {
+        let closed = self
+            .shared
+            .closed
+            .read()
+            .map_err(|_| StoreError::WriterClosed)?;
+        if *closed {
+            return Err(StoreError::WriterClosed);
+        }
+        // Blocks while the queue is full; the writer thread keeps draining it.
+        self.tx.send(msg).map_err(|_| StoreError::WriterClosed)
+    }
+}
+
+impl WriterHandle {
+    /// Another producer handle.
+    pub fn writer(&self) -> StoreWriter {
+        StoreWriter {
+            tx: self.tx.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Counters of the writer thread.
+    pub fn stats(&self) -> WriterStats {
+        stats(&self.shared)
+    }
+
+    /// Stops accepting records (later sends fail with [`StoreError::WriterClosed`]), commits
+    /// everything already queued, ends the thread and returns the store. Fails with
+    /// [`StoreError::RecordsLost`] if fire-and-forget records could not be stored since the
+    /// last flush.
+    pub fn close(mut self) -> Result<Store, StoreError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<Store, StoreError> {
+        {
+            // Waits for senders blocked on a full queue: the thread keeps draining meanwhile.
+            let mut closed = self
+                .shared
+                .closed
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !*closed {
+                *closed = true;
+                // Fails only if the thread is gone; join below reports why.
+                let _ = self.tx.send(Msg::Close);
+            }
+        }
+        let thread = self.thread.take().ok_or(StoreError::WriterClosed)?;
+        let (store, result) = thread.join().map_err(|_| StoreError::WriterPanicked)?;
+        result.map(|()| store)
+    }
+}
+
+impl Drop for WriterHandle {
+    fn drop(&mut self) {
+        if self.thread.is_some()
+            && let Err(e) = self.shutdown()
+        {
+            tracing::error!(error = %e, "event store writer closed with an error");
+        }
+    }
+}
+
+fn stats(shared: &Shared) -> WriterStats {
+    WriterStats {
+        batches: shared.batches.load(Ordering::Relaxed),
+        records: shared.records.load(Ordering::Relaxed),
+        failed: shared.failed.load(Ordering::Relaxed),
+    }
+}
+
+/// What ends a batch early and runs after its commit.
+enum Control {
+    Retention {
+        now: f64,
+        sessions_days: u32,
+        aggregates_days: u32,
+        reply: Reply<RetentionReport>,
+    },
+    Close,
+}
+
+#[derive(Default)]
+struct Batch {
+    records: Vec<(Record, Option<Reply<()>>)>,
+    flushes: Vec<Reply<()>>,
+    waiters: bool,
+    control: Option<Control>,
+}
+
+impl Batch {
+    fn take(&mut self, msg: Msg) {
+        match msg {
+            Msg::Record(r, reply) => {
+                self.waiters |= reply.is_some();
+                self.records.push((r, reply));
+            }
+            Msg::Flush(reply) => {
+                self.waiters = true;
+                self.flushes.push(reply);
+            }
+            Msg::Retention {
+                now,
+                sessions_days,
+                aggregates_days,
+                reply,
+            } => {
+                self.control = Some(Control::Retention {
+                    now,
+                    sessions_days,
+                    aggregates_days,
+                    reply,
+                })
+            }
+            Msg::Close => self.control = Some(Control::Close),
+        }
+    }
+
+    fn open(&self, max: usize) -> bool {
+        self.control.is_none() && self.records.len() < max
+    }
+}
+
+/// Fire-and-forget records that failed since the last flush.
+#[derive(Default)]
+struct Lost {
+    count: u64,
+    last_error: String,
+}
+
+impl Lost {
+    fn add(&mut self, detail: &str) {
+        self.count += 1;
+        detail.clone_into(&mut self.last_error);
+    }
+
+    /// The error to report for what was lost since the last call, if anything.
+    fn take(&mut self, store: &Store) -> Result<(), StoreError> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        let lost = std::mem::take(self);
+        Err(lost.error(store))
+    }
+
+    fn error(&self, store: &Store) -> StoreError {
+        StoreError::RecordsLost {
+            path: store.path.clone(),
+            count: self.count,
+            last_error: self.last_error.clone(),
+        }
+    }
+}
+
+fn run(
+    mut store: Store,
+    site: String,
+    rx: Receiver<Msg>,
+    options: WriterOptions,
+    shared: Arc<Shared>,
+) -> (Store, Result<(), StoreError>) {
+    let max = options.batch_max.max(1);
+    let mut lost = Lost::default();
+    loop {
+        let Ok(first) = rx.recv() else {
+            // Every producer and the handle are gone.
+            let result = lost.take(&store);
+            return (store, result);
+        };
+        let mut batch = Batch::default();
+        batch.take(first);
+        while batch.open(max) {
+            match rx.try_recv() {
+                Ok(m) => batch.take(m),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        if !options.linger.is_zero() && !batch.records.is_empty() {
+            let deadline = Instant::now() + options.linger;
+            while batch.open(max) && !batch.waiters {
+                match rx.recv_deadline(deadline) {
+                    Ok(m) => batch.take(m),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
+        commit(&mut store, &site, &mut batch, &mut lost, &shared);
+        match batch.control.take() {
+            None => {}
+            Some(Control::Retention {
+                now,
+                sessions_days,
+                aggregates_days,
+                reply,
+            }) => {
+                let _ = reply.send(store.apply_retention(now, sessions_days, aggregates_days));
+            }
+            Some(Control::Close) => {
+                // Nothing can be queued after Close (see `Shared::closed`).
+                let result = lost.take(&store);
+                return (store, result);
+            }
+        }
+    }
+}
+
+fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, shared: &Shared) {
+    let records = std::mem::take(&mut batch.records);
+    if !records.is_empty() {
+        let mut attempt = 1;
+        let outcome = loop {
+            match write_batch(&mut store.conn, site, &records) {
+                Ok(results) => break Ok(results),
+                Err(e) if attempt < COMMIT_ATTEMPTS => {
+                    tracing::warn!(
+                        path = %store.path.display(), attempt, error = %e,
+                        "event store batch not committed; retrying"
+                    );
+                    std::thread::sleep(Duration::from_millis(50 << (2 * attempt)));
+                    attempt += 1;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        match outcome {
+            Ok(results) => {
+                let mut stored = 0;
+                for ((_, reply), result) in records.into_iter().zip(results) {
+                    match result {
+                        Ok(()) => {
+                            stored += 1;
+                            if let Some(reply) = reply {
+                                let _ = reply.send(Ok(()));
+                            }
+                        }
+                        Err(detail) => {
+                            shared.failed.fetch_add(1, Ordering::Relaxed);
+                            tracing::error!(path = %store.path.display(), error = %detail, "event store record rejected");
+                            match reply {
+                                Some(reply) => {
+                                    let _ = reply.send(Err(StoreError::Rejected {
+                                        path: store.path.clone(),
+                                        detail,
+                                    }));
+                                }
+                                None => lost.add(&detail),
+                            }
+                        }
+                    }
+                }
+                shared.batches.fetch_add(1, Ordering::Relaxed);
+                shared.records.fetch_add(stored, Ordering::Relaxed);
+            }
+            Err(e) => {
+                let n = records.len();
+                let detail =
+                    crate::error::sql_err(&store.path, "committing a batch", e).to_string();
+                tracing::error!(path = %store.path.display(), records = n, error = %detail, "event store batch lost");
+                shared.failed.fetch_add(n as u64, Ordering::Relaxed);
+                for (_, reply) in records {
+                    match reply {
+                        Some(reply) => {
+                            let _ = reply.send(Err(StoreError::Commit {
+                                path: store.path.clone(),
+                                records: n,
+                                detail: detail.clone(),
+                            }));
+                        }
+                        None => lost.add(&detail),
+                    }
+                }
+            }
+        }
+    }
+    let flushes = std::mem::take(&mut batch.flushes);
+    if !flushes.is_empty() {
+        let lost = std::mem::take(lost);
+        for reply in flushes {
+            let r = if lost.count == 0 {
+                Ok(())
+            } else {
+                Err(lost.error(store))
+            };
+            let _ = reply.send(r);
+        }
+    }
+}
+
+/// One transaction; each record in its own savepoint so that one rejected record does not
+/// take the others down. Err only when the transaction itself fails (nothing committed).
+fn write_batch(
+    conn: &mut Connection,
+    site: &str,
+    records: &[(Record, Option<Reply<()>>)],
+) -> rusqlite::Result<Vec<Result<(), String>>> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(records.len());
+    for (record, _) in records {
+        let sp = tx.savepoint()?;
+        match insert_one(&sp, site, record) {
+            Ok(()) => {
+                sp.commit()?;
+                results.push(Ok(()));
+            }
+            Err(e) if is_record_error(&e) => {
+                // Rolls back to the savepoint and releases it.
+                sp.finish()?;
+                results.push(Err(e.to_string()));
+            }
+            // I/O, full disk, busy...: the whole batch is retried.
+            Err(e) => return Err(e),
+        }
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+/// Errors that concern the record itself (a constraint it breaks), not the database: retrying
+/// would fail again, so only that record is rejected.
+fn is_record_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            rusqlite::ErrorCode::ConstraintViolation
+                | rusqlite::ErrorCode::TypeMismatch
+                | rusqlite::ErrorCode::TooBig
+                | rusqlite::ErrorCode::ParameterOutOfRange
+        )
+    ) || matches!(e, rusqlite::Error::ToSqlConversionFailure(_))
+}
