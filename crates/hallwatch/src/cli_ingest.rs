@@ -173,9 +173,10 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             let persist = |events: &[ZoneEvent]| {
                 for e in events {
                     if let ZoneEvent::Closed(s) = e
-                        && let Err(err) = store.send(Record::Session(s.clone())) {
-                            tracing::error!(error = %err, "could not store a visit");
-                        }
+                        && let Err(err) = store.send(Record::Session(s.clone()))
+                    {
+                        tracing::error!(error = %err, "could not store a visit");
+                    }
                 }
             };
             let mut trackers: HashMap<String, (Tracker, ZoneEngine, f64)> = HashMap::new();

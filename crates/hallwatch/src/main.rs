@@ -7,6 +7,7 @@
 mod cli_ingest;
 mod detect_cmd;
 mod eval_cmd;
+mod export_cmd;
 mod probe;
 mod replay;
 mod snapshot;
@@ -84,6 +85,9 @@ enum Command {
     /// Writes one frame with a normalised grid (and the config's zones) as PNG, for drawing
     /// zones. People are pixelated unless --no-blur.
     Snapshot(snapshot::SnapshotArgs),
+    /// Exports history from the event store as Parquet or CSV, partitioned by site and local
+    /// date.
+    Export(export_cmd::ExportArgs),
     /// Replays a file through ingest, detection, tracking and zones as fast as possible and
     /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
     Replay(replay::ReplayArgs),
@@ -138,6 +142,10 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::EvalTracks { gt, tracks } => {
             eval_cmd::tracks(&gt, &tracks)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            export_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay(args) => {

@@ -125,3 +125,83 @@ fn detect_without_onnx_runtime_says_where_it_looked_and_how_to_install() {
         "{err}"
     );
 }
+
+#[test]
+fn export_writes_the_store_partitioned_by_local_date() {
+    use hallwatch_config::ZoneRole;
+    use hallwatch_core::{CameraId, TrackId};
+    use hallwatch_store::{Record, Store};
+    use hallwatch_zones::Session;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let config = dir.path().join("hall.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[site]\nid = \"an-phu\"\n[storage]\ndata_dir = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .expect("write config");
+    // Monday 2026-10-05 08:00 and 23:30 local (UTC+7); the second visit ends on Tuesday but
+    // belongs to the day it started.
+    let monday_8 = 1_791_162_000.0;
+    let visit = |id: u64, enter: f64| Session {
+        id,
+        camera: CameraId::new("sanh"),
+        zone: "khu-cho".into(),
+        role: ZoneRole::Waiting,
+        counter: 0,
+        tracks: vec![TrackId(id)],
+        enter,
+        exit: Some(enter + 600.0),
+        truncated: false,
+    };
+    let mut store = Store::open(data.join("hallwatch.db")).expect("store");
+    store
+        .insert(
+            "an-phu",
+            &[
+                Record::Session(visit(1, monday_8)),
+                Record::Session(visit(2, monday_8 + 15.5 * 3600.0)),
+            ],
+        )
+        .expect("insert");
+    drop(store);
+    let out = dir.path().join("export");
+    let o = Command::new(EXE)
+        .args(["export", "--config"])
+        .arg(&config)
+        .args([
+            "--from",
+            "2026-10-05",
+            "--to",
+            "2026-10-06",
+            "--format",
+            "csv",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = out.join("sessions/site=an-phu/date=2026-10-05/part-0.csv");
+    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    assert_eq!(
+        text.lines().count(),
+        3,
+        "header + both Monday visits:\n{text}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2 visits"));
+    // A bad date is a clear error.
+    let o = Command::new(EXE)
+        .args(["export", "--config"])
+        .arg(&config)
+        .args(["--from", "2026-13-01", "--to", "2026-10-06", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'2026-13-01' is not a date"));
+}
