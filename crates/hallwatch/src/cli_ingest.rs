@@ -6,6 +6,7 @@ use hallwatch_config::Config;
 use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
+use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
 use hallwatch_store::{DowntimeInterval, Record, Store, WriterOptions, ZoneSample};
 use hallwatch_track::Tracker;
 use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine, ZoneEvent};
@@ -66,9 +67,15 @@ fn status_line(h: &CameraHealth, f: &CameraFigures) -> String {
 }
 
 /// The hall in one line, with the official words.
-fn hall_line(s: &HallSnapshot) -> String {
+fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
+    let expected = match (p.expected_wait_s, p.low_s, p.high_s) {
+        (Some(w), Some(lo), Some(hi)) => {
+            format!("{:.0} phút ({:.0}-{:.0})", w / 60.0, lo / 60.0, hi / 60.0)
+        }
+        _ => "-".to_string(),
+    };
     let mut line = format!(
-        "Số người đang chờ {} (trung bình {:.1})  Lượt phục vụ {}  Thời gian chờ TB {}  lượt vào/giờ {}  bỏ về {}",
+        "Số người đang chờ {} (trung bình {:.1})  Dự kiến chờ {expected}  Lượt phục vụ {}  Thời gian chờ TB {}  lượt vào/giờ {}  bỏ về {}",
         s.waiting_now,
         s.waiting_smoothed,
         s.counters.iter().map(|c| c.served).sum::<u64>(),
@@ -158,7 +165,7 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         .writer(cfg.site.id.clone(), WriterOptions::default())
         .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
-    let hall: Arc<Mutex<Option<HallSnapshot>>> = Arc::default();
+    let hall: Arc<Mutex<Option<(HallSnapshot, Prediction)>>> = Arc::default();
     // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
     // in stream time; hall figures across cameras.
     let consumer = {
@@ -168,8 +175,13 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         let hall_cfg = cfg.hall.clone();
         let threshold = model.manifest.output.score_threshold;
         let store = store_writer.clone();
+        // The expected wait for someone arriving now, from the queue, the open counters and
+        // recent service times.
+        let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
+            .map_err(|e| anyhow::anyhow!("wait predictor: {e}"))?;
         std::thread::spawn(move || {
             let mut next_sample = f64::NEG_INFINITY;
+            let mut started = false;
             let persist = |events: &[ZoneEvent]| {
                 for e in events {
                     if let ZoneEvent::Closed(s) = e
@@ -201,6 +213,25 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 persist(&events);
                 last_t = t;
                 let snapshot = metrics.snapshot(last_t);
+                let p = &mut predictor;
+                if !started {
+                    p.start_day(t);
+                    started = true;
+                }
+                for e in &events {
+                    if let ZoneEvent::Closed(s) = e
+                        && s.role == hallwatch_config::ZoneRole::Counter && !s.truncated {
+                            p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
+                        }
+                }
+                for c in &snapshot.counters {
+                    match c.state {
+                        CounterState::StaffAbsent => p.counter_open(t, c.counter, false),
+                        state => p.counter_serving(t, c.counter, state == CounterState::Serving),
+                    }
+                }
+                p.queue_length(t, snapshot.waiting_smoothed);
+                let prediction = p.predict(t);
                 if t >= next_sample || t < next_sample - 20.0 {
                     next_sample = t + 10.0;
                     for z in ZoneSample::from_snapshot(&snapshot, &zones_cfg) {
@@ -209,7 +240,7 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                         }
                     }
                 }
-                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot);
+                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
                 let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
                 let f = all.entry(cam).or_default();
                 f.frames += 1;
@@ -229,7 +260,16 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 metrics.observe(&zones.counts(), &events, *t);
                 persist(&events);
             }
-            *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(metrics.snapshot(last_t));
+            if started {
+                let snapshot = metrics.snapshot(last_t);
+                for c in &snapshot.counters {
+                    if c.state == CounterState::StaffAbsent {
+                        predictor.counter_open(last_t, c.counter, false);
+                    }
+                }
+                let prediction = predictor.predict(last_t);
+                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
+            }
         })
     };
 
@@ -264,8 +304,8 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
             pb.set_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
             pb.tick();
         }
-        if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            hall_bar.set_message(hall_line(s));
+        if let Some((s, p)) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            hall_bar.set_message(hall_line(s, p));
             hall_bar.tick();
         }
         let timed_out = seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
@@ -295,13 +335,13 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     for (pb, h) in bars.iter().zip(&health) {
         pb.finish_with_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
     }
-    if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-        hall_bar.finish_with_message(hall_line(s));
+    if let Some((s, p)) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        hall_bar.finish_with_message(hall_line(s, p));
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!("summary after {elapsed:.1} s:");
-    if let Some(s) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-        println!("  hall: {}", hall_line(s));
+    if let Some((s, p)) = hall.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        println!("  hall: {}", hall_line(s, p));
     }
     println!(
         "  stored in {}: {} visits, {} zone samples, {} outages",
