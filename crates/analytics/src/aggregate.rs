@@ -122,6 +122,22 @@ impl Aggregator {
         )?)
     }
 
+    /// Finished (not truncated) visits of zones with `role`, with their duration and the local
+    /// period they started in.
+    fn visits(&self, sessions: &DataFrame, role: &str, period: Period) -> LazyFrame {
+        sessions
+            .clone()
+            .lazy()
+            .filter(col("role").eq(lit(role)).and(col("truncated").not()))
+            .with_columns([
+                (col("exit") - col("enter")).alias("duration"),
+                local_time("enter", &self.tz)
+                    .dt()
+                    .truncate(lit(period.every()))
+                    .alias("period"),
+            ])
+    }
+
     fn duration_stats(&self) -> Vec<Expr> {
         let d = col("duration");
         vec![
@@ -149,17 +165,8 @@ impl Aggregator {
                 .mean()
                 .alias("within_target"),
         );
-        Ok(sessions
-            .clone()
-            .lazy()
-            .filter(col("role").eq(lit("waiting")).and(col("truncated").not()))
-            .with_columns([
-                (col("exit") - col("enter")).alias("duration"),
-                local_time("enter", &self.tz)
-                    .dt()
-                    .truncate(lit(period.every()))
-                    .alias("period"),
-            ])
+        Ok(self
+            .visits(sessions, "waiting", period)
             .group_by([col("period")])
             .agg(aggs)
             .sort(["period"], Default::default())
@@ -175,17 +182,8 @@ impl Aggregator {
     ) -> Result<DataFrame, AnalyticsError> {
         let mut aggs = self.duration_stats();
         aggs.push(col("duration").sum().alias("busy_s"));
-        Ok(sessions
-            .clone()
-            .lazy()
-            .filter(col("role").eq(lit("counter")).and(col("truncated").not()))
-            .with_columns([
-                (col("exit") - col("enter")).alias("duration"),
-                local_time("enter", &self.tz)
-                    .dt()
-                    .truncate(lit(period.every()))
-                    .alias("period"),
-            ])
+        Ok(self
+            .visits(sessions, "counter", period)
             .group_by([col("period"), col("counter")])
             .agg(aggs)
             .sort(["period", "counter"], Default::default())

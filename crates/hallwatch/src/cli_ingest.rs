@@ -220,9 +220,11 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 }
                 for e in &events {
                     if let ZoneEvent::Closed(s) = e
-                        && s.role == hallwatch_config::ZoneRole::Counter && !s.truncated {
-                            p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
-                        }
+                        && s.role == hallwatch_config::ZoneRole::Counter
+                        && !s.truncated
+                    {
+                        p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
+                    }
                 }
                 for c in &snapshot.counters {
                     match c.state {

@@ -43,6 +43,21 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// Runs a read query and maps each row; errors name the operation and the file.
+    fn query<T>(
+        &self,
+        op: &'static str,
+        sql: &str,
+        args: Vec<Value>,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(op, e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args), map)
+            .map_err(|e| self.err(op, e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(op, e))
+    }
+
     /// Opens the store at `path`, creating the file if it does not exist.
     ///
     /// In order: refuses a file that is not an SQLite database, that belongs to another
@@ -189,23 +204,15 @@ impl Store {
             args.push(Value::Text(z.into()));
         }
         sql.push_str(" ORDER BY t, zone, camera");
-        let op = "reading zone samples";
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(op, e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok(ZoneSample {
-                    camera: CameraId::new(r.get::<_, String>(0)?),
-                    zone: r.get(1)?,
-                    t: r.get(2)?,
-                    people_now: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                    people_smoothed: r.get(4)?,
-                })
+        self.query("reading zone samples", &sql, args, |r| {
+            Ok(ZoneSample {
+                camera: CameraId::new(r.get::<_, String>(0)?),
+                zone: r.get(1)?,
+                t: r.get(2)?,
+                people_now: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                people_smoothed: r.get(4)?,
             })
-            .map_err(|e| self.err(op, e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(op, e))
+        })
     }
 
     /// Camera outages of `site` that overlap `[from, to)`: began before `to` and ended at or
@@ -227,22 +234,14 @@ impl Store {
             args.push(Value::Text(c.as_str().into()));
         }
         sql.push_str(" ORDER BY start_t, camera");
-        let op = "reading camera downtime";
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.err(op, e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok(DowntimeInterval {
-                    camera: CameraId::new(r.get::<_, String>(0)?),
-                    start: r.get(1)?,
-                    end: r.get(2)?,
-                    reason: r.get(3)?,
-                })
+        self.query("reading camera downtime", &sql, args, |r| {
+            Ok(DowntimeInterval {
+                camera: CameraId::new(r.get::<_, String>(0)?),
+                start: r.get(1)?,
+                end: r.get(2)?,
+                reason: r.get(3)?,
             })
-            .map_err(|e| self.err(op, e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(op, e))
+        })
     }
 
     /// Row counts of `site`.
