@@ -107,14 +107,7 @@ fn is_done(h: &CameraHealth) -> bool {
 /// The model manifest named by the config, resolved against the working directory, then the
 /// source tree's models/ folder.
 pub fn model_path(cfg: &Config) -> PathBuf {
-    let p = PathBuf::from(&cfg.detector.model);
-    if p.is_file() || p.is_absolute() {
-        return p;
-    }
-    let in_tree = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(&cfg.detector.model);
-    if in_tree.is_file() { in_tree } else { p }
+    crate::detect_cmd::resolve_model(&cfg.detector.model)
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has

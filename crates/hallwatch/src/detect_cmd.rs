@@ -10,11 +10,20 @@ use std::path::{Path, PathBuf};
 /// The default model manifest: `models/centernet_mb3_512.toml` under the working directory, or
 /// in the source tree this binary was built from.
 pub fn default_model() -> PathBuf {
-    let local = PathBuf::from("models/centernet_mb3_512.toml");
-    if local.is_file() {
-        return local;
+    resolve_model(&hallwatch_config::DetectorConfig::default().model)
+}
+
+/// A model manifest path as written in a config: as given when it exists (or is absolute),
+/// else under the source tree this binary was built from.
+pub fn resolve_model(path: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    if p.is_file() || p.is_absolute() {
+        return p;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml")
+    let in_tree = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    if in_tree.is_file() { in_tree } else { p }
 }
 
 /// Options of `hallwatch detect`.

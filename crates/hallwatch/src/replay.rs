@@ -134,6 +134,8 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     let mut sessions: Vec<Session> = Vec::new();
     let mut queue_samples: BTreeMap<String, (f64, usize, u64)> = BTreeMap::new();
     let mut last_t = 0.0;
+    // The source size is set before the first frame is handed over; read the health once.
+    let mut source_size: Option<(u32, u32)> = None;
     let record = |events: &[ZoneEvent],
                   sessions: &mut Vec<Session>,
                   out: &mut std::io::BufWriter<std::fs::File>|
@@ -181,10 +183,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         record(&events, &mut sessions, &mut sessions_csv)?;
 
         // Source pixels: the analysis frame may be scaled.
-        let (sw, sh) = cam
-            .health()
-            .source_size
-            .unwrap_or((frame.width, frame.height));
+        if source_size.is_none() {
+            source_size = cam.health().source_size;
+        }
+        let (sw, sh) = source_size.unwrap_or((frame.width, frame.height));
         let (sx, sy) = (
             sw as f32 / frame.width as f32,
             sh as f32 / frame.height as f32,
