@@ -21,10 +21,11 @@ pub(crate) struct Migration {
 }
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 1;
+pub(crate) const LATEST_VERSION: i64 = 2;
 
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
     version: 1,
     sql: r#"
 -- One person's visit to one zone (hallwatch_zones::Session). `session_id` is the engine's id,
@@ -121,7 +122,142 @@ CREATE TABLE alerts (
 ) STRICT;
 CREATE INDEX alerts_site_raised ON alerts (site, raised);
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        sql: r#"
+-- The tables reserved in version 1 were never written; they are replaced by their real shape.
+DROP TABLE tickets;
+DROP TABLE ratings;
+DROP TABLE alerts;
+
+-- Visitors who left a waiting zone without reaching a counter (hallwatch_zones::ZoneEvent::
+-- Abandoned): `enter` is when their waiting visit began, `t` when they were seen leaving.
+CREATE TABLE abandonments (
+    id         INTEGER PRIMARY KEY,
+    site       TEXT    NOT NULL,
+    camera     TEXT    NOT NULL,
+    zone       TEXT    NOT NULL,
+    session_id INTEGER NOT NULL,
+    enter      REAL    NOT NULL,
+    t          REAL    NOT NULL,
+    UNIQUE (site, camera, session_id, enter)
+) STRICT;
+CREATE INDEX abandonments_site_t ON abandonments (site, t);
+
+-- Queue tickets (số thứ tự) from the hall's ticket system. Numbers restart every local day,
+-- so the natural key is (site, day, number); `day` is the local date YYYY-MM-DD of `issued`.
+-- `source` says how it arrived ('api' or the imported file's name).
+CREATE TABLE tickets (
+    id       INTEGER PRIMARY KEY,
+    site     TEXT    NOT NULL,
+    day      TEXT    NOT NULL,
+    number   TEXT    NOT NULL,
+    service  TEXT    NOT NULL DEFAULT '',
+    issued   REAL    NOT NULL,
+    called   REAL,
+    counter  INTEGER,
+    finished REAL,
+    no_show  REAL,
+    source   TEXT    NOT NULL DEFAULT 'api',
+    UNIQUE (site, day, number)
+) STRICT;
+CREATE INDEX tickets_site_issued ON tickets (site, issued);
+
+-- Citizen ratings from kiosks and rating devices. `level` is the hall's three-level scale
+-- (very_satisfied, satisfied, dissatisfied); devices with another scale keep their raw `score`
+-- out of `scale_max`. `client_id` is the device's idempotency key so a resend is not counted
+-- twice.
+CREATE TABLE ratings (
+    id        INTEGER PRIMARY KEY,
+    site      TEXT    NOT NULL,
+    t         REAL    NOT NULL,
+    counter   INTEGER,
+    ticket    TEXT,
+    level     TEXT    NOT NULL CHECK (level IN ('very_satisfied', 'satisfied', 'dissatisfied')),
+    score     INTEGER,
+    scale_max INTEGER,
+    comment   TEXT    NOT NULL DEFAULT '',
+    device    TEXT    NOT NULL DEFAULT '',
+    client_id TEXT,
+    UNIQUE (site, device, client_id)
+) STRICT;
+CREATE INDEX ratings_site_t ON ratings (site, t);
+
+-- Administrative dossiers (hồ sơ) imported from the one-stop software, for the on-time rate.
+-- Times are Unix seconds; `resolved` NULL while in progress.
+CREATE TABLE dossiers (
+    id       INTEGER PRIMARY KEY,
+    site     TEXT NOT NULL,
+    code     TEXT NOT NULL,
+    service  TEXT NOT NULL DEFAULT '',
+    channel  TEXT NOT NULL CHECK (channel IN ('online', 'in_person')),
+    received REAL NOT NULL,
+    due      REAL,
+    resolved REAL,
+    UNIQUE (site, code)
+) STRICT;
+CREATE INDEX dossiers_site_received ON dossiers (site, received);
+
+-- Alerts raised by rules: triggered -> acknowledged (who, note) -> resolved. `camera`/`zone`
+-- are '' when not applicable; `value` is the measured value when triggered, `peak` the worst.
+CREATE TABLE alerts (
+    id           INTEGER PRIMARY KEY,
+    site         TEXT    NOT NULL,
+    rule         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    severity     TEXT    NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    camera       TEXT    NOT NULL DEFAULT '',
+    zone         TEXT    NOT NULL DEFAULT '',
+    counter      INTEGER,
+    triggered    REAL    NOT NULL,
+    value        REAL,
+    peak         REAL,
+    message      TEXT    NOT NULL DEFAULT '',
+    acknowledged REAL,
+    ack_by       TEXT,
+    ack_note     TEXT,
+    resolved     REAL,
+    UNIQUE (site, rule, camera, zone, triggered)
+) STRICT;
+CREATE INDEX alerts_site_triggered ON alerts (site, triggered);
+
+-- One notification of one alert event on one channel, with its delivery state.
+CREATE TABLE alert_deliveries (
+    id         INTEGER PRIMARY KEY,
+    alert      INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+    channel    TEXT    NOT NULL,
+    event      TEXT    NOT NULL CHECK (event IN ('triggered', 'renotify', 'resolved')),
+    state      TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT    NOT NULL DEFAULT '',
+    next_try   REAL,
+    created    REAL    NOT NULL,
+    delivered  REAL
+) STRICT;
+CREATE INDEX alert_deliveries_alert ON alert_deliveries (alert);
+
+-- Dashboard users (argon2id PHC strings) and API tokens for machines (stored as SHA-256 hex
+-- of the secret). Not per site: one server, one user list.
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT    NOT NULL UNIQUE,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'reviewer', 'admin')),
+    password_hash TEXT    NOT NULL,
+    created       REAL    NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+) STRICT;
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    scope      TEXT    NOT NULL,
+    counter    INTEGER,
+    token_hash TEXT    NOT NULL UNIQUE,
+    created    REAL    NOT NULL
+) STRICT;
+"#,
+    },
+];
 
 #[cfg(test)]
 mod tests {

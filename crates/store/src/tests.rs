@@ -90,9 +90,14 @@ fn fresh_file_gets_latest_version_and_durable_settings() {
         "sessions",
         "zone_samples",
         "camera_health",
+        "abandonments",
         "tickets",
         "ratings",
+        "dossiers",
         "alerts",
+        "alert_deliveries",
+        "users",
+        "api_tokens",
     ] {
         let n: i64 = store
             .conn
@@ -618,9 +623,9 @@ fn retention_deletes_exactly_what_is_older_than_the_windows() {
     store
         .conn
         .execute_batch(
-            "INSERT INTO alerts (site, kind, severity, raised, message) VALUES ('an-phu', 'x', 'info', 0, 'old');
-             INSERT INTO tickets (site, ticket, issued) VALUES ('an-phu', 'A001', 0);
-             INSERT INTO ratings (site, t, score, scale_max) VALUES ('an-phu', 0, 3, 3);",
+            "INSERT INTO alerts (site, rule, kind, severity, triggered, message) VALUES ('an-phu', 'r', 'x', 'info', 0, 'old');
+             INSERT INTO tickets (site, day, number, issued) VALUES ('an-phu', '1970-01-01', 'A001', 0);
+             INSERT INTO ratings (site, t, level) VALUES ('an-phu', 0, 'satisfied');",
         )
         .unwrap();
 
