@@ -32,10 +32,18 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alerts;
+pub mod hours;
 mod model;
+pub mod server;
+pub mod service;
 mod validate;
 
+pub use alerts::AlertsConfig;
+pub use hours::{Calendar, HoursConfig};
 pub use model::*;
+pub use server::ServerConfig;
+pub use service::ServiceConfig;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
@@ -93,7 +101,8 @@ impl std::error::Error for ConfigErrors {}
 
 /// The top-level keys of a config file.
 const SECTIONS: &[&str] = &[
-    "site", "cameras", "zones", "storage", "server", "detector", "hall",
+    "site", "cameras", "zones", "storage", "server", "detector", "hall", "hours", "alerts",
+    "service",
 ];
 
 impl Config {
@@ -148,6 +157,9 @@ impl Config {
             Some(v) => parse_item::<DetectorConfig>(v.clone(), "detector", &mut errors),
             None => Some(DetectorConfig::default()),
         };
+        let hours = optional_section::<HoursConfig>(&table, "hours", &mut errors);
+        let alerts = optional_section::<AlertsConfig>(&table, "alerts", &mut errors);
+        let service = optional_section::<ServiceConfig>(&table, "service", &mut errors);
 
         validate::check(
             &validate::Parsed {
@@ -159,14 +171,25 @@ impl Config {
                 server: server.as_ref(),
                 detector: detector.as_ref(),
                 hall: hall.as_ref(),
+                hours: hours.as_ref(),
+                alerts: alerts.as_ref(),
+                service: service.as_ref(),
             },
             &mut errors,
         );
         // Group the errors by section and item, keeping their order within an item.
         errors.sort_by_key(|e| error_position(&e.path));
-        match (site, storage, server, detector, hall) {
-            (Some(site), Some(storage), Some(server), Some(detector), Some(hall))
-                if errors.is_empty() =>
+        match (site, storage, server, detector, hall, hours, alerts, service) {
+            (
+                Some(site),
+                Some(storage),
+                Some(server),
+                Some(detector),
+                Some(hall),
+                Some(hours),
+                Some(alerts),
+                Some(service),
+            ) if errors.is_empty() =>
             {
                 Ok(Config {
                     site,
@@ -176,6 +199,9 @@ impl Config {
                     server,
                     detector,
                     hall,
+                    hours,
+                    alerts,
+                    service,
                 })
             }
             _ => {
@@ -361,6 +387,18 @@ const MAX_ROUNDS: usize = 100;
 /// After each error the offending key is removed (unknown field, wrong type or value) or a
 /// stand-in is inserted (missing required field) and the item is parsed again, so that several
 /// mistakes in one item are all reported. Returns `None` when the item had any error.
+/// A section that may be left out (its defaults apply).
+fn optional_section<T: DeserializeOwned + Default>(
+    table: &toml::Table,
+    name: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    match table.get(name) {
+        Some(v) => parse_item::<T>(v.clone(), name, errors),
+        None => Some(T::default()),
+    }
+}
+
 fn parse_item<T: DeserializeOwned>(
     mut value: toml::Value,
     prefix: &str,

@@ -1,6 +1,7 @@
 //! The config structs. One struct per component, `deny_unknown_fields`, every field documented,
 //! defaults instead of `Option` where a sensible default exists.
 
+use crate::server::ServerConfig;
 use serde::{Deserialize, Serialize};
 
 /// The whole hallwatch config file.
@@ -27,6 +28,15 @@ pub struct Config {
     /// How tracks become zone visits and hall figures.
     #[serde(default)]
     pub hall: HallConfig,
+    /// Opening hours: working days, sessions, holidays (local time of `site.timezone`).
+    #[serde(default)]
+    pub hours: crate::hours::HoursConfig,
+    /// Alert rules and notification channels.
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsConfig,
+    /// Ticket system, rating devices and dossier intake.
+    #[serde(default)]
+    pub service: crate::service::ServiceConfig,
 }
 
 /// The hall itself.
@@ -324,27 +334,6 @@ impl Default for StorageConfig {
     }
 }
 
-/// The HTTP server (API and dashboard).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServerConfig {
-    /// Address and port to listen on.
-    #[serde(default = "default_bind")]
-    pub bind: String,
-}
-
-fn default_bind() -> String {
-    "127.0.0.1:8080".into()
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            bind: default_bind(),
-        }
-    }
-}
-
 impl SourceConfig {
     /// True when the URL carries `user[:password]@`.
     pub fn url_has_userinfo(&self) -> bool {
@@ -592,5 +581,12 @@ impl ZoneConfig {
             ZoneRole::Entrance => "entrance",
             ZoneRole::Ignore => "ignore",
         }
+    }
+}
+
+impl Config {
+    /// The opening-hours calendar in the site's time zone (a loaded config always has one).
+    pub fn calendar(&self) -> Result<crate::Calendar, Vec<crate::ConfigError>> {
+        self.hours.build(&self.site.timezone)
     }
 }

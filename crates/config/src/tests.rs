@@ -339,8 +339,8 @@ id = "z"
     assert_eq!(
         errors,
         vec![
-            "camera: unknown section (expected one of site, cameras, zones, storage, server, detector, hall)",
-            "zone: unknown section (expected one of site, cameras, zones, storage, server, detector, hall)",
+            "camera: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service)",
+            "zone: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service)",
             "site.id: 'a b' must be only letters, digits, '-' and '_'",
         ]
     );

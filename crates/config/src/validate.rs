@@ -7,6 +7,7 @@
 
 use crate::ConfigError;
 use crate::model::*;
+use crate::ServerConfig;
 use crate::model::{authority_range, userinfo_range};
 use std::collections::{HashMap, HashSet};
 
@@ -20,6 +21,9 @@ pub(crate) struct Parsed<'a> {
     pub server: Option<&'a ServerConfig>,
     pub detector: Option<&'a DetectorConfig>,
     pub hall: Option<&'a HallConfig>,
+    pub hours: Option<&'a crate::hours::HoursConfig>,
+    pub alerts: Option<&'a crate::alerts::AlertsConfig>,
+    pub service: Option<&'a crate::service::ServiceConfig>,
 }
 
 fn well_formed_id(id: &str) -> bool {
@@ -451,6 +455,14 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
                 "site.timezone",
                 "must not be empty (e.g. \"Asia/Ho_Chi_Minh\")",
             ));
+        } else if site.timezone.parse::<chrono_tz::Tz>().is_err() {
+            errors.push(ConfigError::new(
+                "site.timezone",
+                format!(
+                    "'{}' is not an IANA time zone such as Asia/Ho_Chi_Minh",
+                    site.timezone
+                ),
+            ));
         }
     }
     if let Some(storage) = parsed.storage
@@ -458,16 +470,17 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
     {
         errors.push(ConfigError::new("storage.data_dir", "must not be empty"));
     }
-    if let Some(server) = parsed.server
-        && server.bind.parse::<std::net::SocketAddr>().is_err()
-    {
-        errors.push(ConfigError::new(
-            "server.bind",
-            format!(
-                "'{}' is not an address:port such as 127.0.0.1:8080 or [::]:8080",
-                server.bind
-            ),
-        ));
+    if let Some(server) = parsed.server {
+        server.check(errors);
+    }
+    if let Some(h) = parsed.hours {
+        h.check(errors);
+    }
+    if let Some(a) = parsed.alerts {
+        a.check(errors);
+    }
+    if let Some(sv) = parsed.service {
+        sv.check(errors);
     }
 
     // Camera ids are read from the raw file, so that a camera with a structural error still
