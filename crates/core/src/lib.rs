@@ -8,16 +8,21 @@
 //! - [`CameraHealth`], [`CameraState`] and [`Downtime`]: what an operator reads about each camera.
 //! - [`BBox`] and [`Detection`]: boxes in pixels and what a detector reports.
 //! - [`TrackId`], [`TrackState`]: what a tracker reports about each followed person.
+//! - [`live`]: [`HallState`], the hall now, as the web layer and the alert engine read it.
 //! - [`redact`]: strips credentials from URLs and messages before they reach logs or errors.
 #![deny(missing_docs)]
 
 mod frame;
 mod geometry;
 mod health;
+pub mod live;
 pub mod redact;
 mod track;
 
 pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
 pub use health::{CameraHealth, CameraState, Downtime};
+pub use live::{
+    CounterActivity, CounterState, HallState, TodayFigures, WaitPrediction, ZoneState,
+};
 pub use track::{TrackId, TrackState, TrackStatus};
