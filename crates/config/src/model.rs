@@ -319,6 +319,21 @@ pub struct StorageConfig {
     /// Write video frames to disk (snapshots for debugging). Off by default: privacy by design.
     #[serde(default)]
     pub save_frames: bool,
+    /// Days per-person rows (zone visits, abandonments) are kept; applied daily.
+    #[serde(default = "default_sessions_days")]
+    pub sessions_days: u32,
+    /// Days everything else (queue samples, camera outages, tickets, ratings, dossiers,
+    /// alerts) is kept; applied daily. At least `sessions_days`.
+    #[serde(default = "default_aggregates_days")]
+    pub aggregates_days: u32,
+}
+
+fn default_sessions_days() -> u32 {
+    90
+}
+
+fn default_aggregates_days() -> u32 {
+    400
 }
 
 fn default_data_dir() -> String {
@@ -330,6 +345,8 @@ impl Default for StorageConfig {
         Self {
             data_dir: default_data_dir(),
             save_frames: false,
+            sessions_days: default_sessions_days(),
+            aggregates_days: default_aggregates_days(),
         }
     }
 }

@@ -36,6 +36,7 @@ fn minimal_config_gets_defaults() {
     assert_eq!(c.storage, StorageConfig::default());
     assert_eq!(c.storage.data_dir, "data");
     assert!(!c.storage.save_frames);
+    assert_eq!((c.storage.sessions_days, c.storage.aggregates_days), (90, 400));
     assert_eq!(c.server.bind, "127.0.0.1:8080");
 }
 
@@ -422,6 +423,7 @@ supervision = { backoff_initial_s = 10, backoff_max_s = 5 }
 
 [storage]
 data_dir = ""
+sessions_days = 500
 
 [server]
 bind = "localhost"
@@ -441,6 +443,7 @@ bind = "localhost"
             "cameras[1].analysis.fps: must be 0 (every frame) or a positive rate, is inf",
             "cameras[1].supervision.backoff_max_s: 5 is below backoff_initial_s = 10",
             "storage.data_dir: must not be empty",
+            "storage.aggregates_days: 400 is below sessions_days = 500 (aggregates outlive the visits they summarise)",
             "server.bind: 'localhost' is not an address:port such as 127.0.0.1:8080 or [::]:8080",
         ]
     );

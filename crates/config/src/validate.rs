@@ -465,10 +465,22 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
             ));
         }
     }
-    if let Some(storage) = parsed.storage
-        && storage.data_dir.trim().is_empty()
-    {
-        errors.push(ConfigError::new("storage.data_dir", "must not be empty"));
+    if let Some(storage) = parsed.storage {
+        if storage.data_dir.trim().is_empty() {
+            errors.push(ConfigError::new("storage.data_dir", "must not be empty"));
+        }
+        if storage.sessions_days == 0 {
+            errors.push(ConfigError::new("storage.sessions_days", "must be at least 1"));
+        }
+        if storage.aggregates_days < storage.sessions_days {
+            errors.push(ConfigError::new(
+                "storage.aggregates_days",
+                format!(
+                    "{} is below sessions_days = {} (aggregates outlive the visits they summarise)",
+                    storage.aggregates_days, storage.sessions_days
+                ),
+            ));
+        }
     }
     if let Some(server) = parsed.server {
         server.check(errors);

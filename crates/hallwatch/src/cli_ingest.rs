@@ -7,7 +7,9 @@ use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
 use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
-use hallwatch_store::{DowntimeInterval, Record, Store, WriterOptions, ZoneSample};
+use hallwatch_store::{
+    Abandonment, DowntimeInterval, Record, Retention, Store, WriterOptions, ZoneSample,
+};
 use hallwatch_track::Tracker;
 use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine, ZoneEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -154,8 +156,15 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     let db_path = PathBuf::from(&cfg.storage.data_dir).join("hallwatch.db");
     std::fs::create_dir_all(&cfg.storage.data_dir)
         .with_context(|| format!("creating the data folder {}", cfg.storage.data_dir))?;
+    let writer_options = WriterOptions {
+        retention: Some(Retention {
+            sessions_days: cfg.storage.sessions_days,
+            aggregates_days: cfg.storage.aggregates_days,
+        }),
+        ..WriterOptions::default()
+    };
     let (store_writer, store_handle) = Store::open(&db_path)?
-        .writer(cfg.site.id.clone(), WriterOptions::default())
+        .writer(cfg.site.id.clone(), writer_options)
         .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
     let hall: Arc<Mutex<Option<(HallSnapshot, Prediction)>>> = Arc::default();
@@ -175,11 +184,16 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         std::thread::spawn(move || {
             let mut next_sample = f64::NEG_INFINITY;
             let mut started = false;
-            let persist = |events: &[ZoneEvent]| {
+            let persist = |camera: &hallwatch_core::CameraId, events: &[ZoneEvent]| {
                 for e in events {
-                    if let ZoneEvent::Closed(s) = e
-                        && let Err(err) = store.send(Record::Session(s.clone()))
-                    {
+                    let record = match e {
+                        ZoneEvent::Closed(s) => Record::Session(s.clone()),
+                        other => match Abandonment::from_event(camera, other) {
+                            Some(a) => Record::Abandonment(a),
+                            None => continue,
+                        },
+                    };
+                    if let Err(err) = store.send(record) {
                         tracing::error!(error = %err, "could not store a visit");
                     }
                 }
@@ -203,7 +217,7 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 let events =
                     zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
                 metrics.observe(&zones.counts(), &events, t);
-                persist(&events);
+                persist(&d.frame.camera, &events);
                 last_t = t;
                 let snapshot = metrics.snapshot(last_t);
                 let p = &mut predictor;
@@ -250,10 +264,10 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                 f.people_max = f.people_max.max(f.people_now);
             }
             // Cameras stopped: what is still open is truncated.
-            for (_, (_, zones, t)) in trackers.iter_mut() {
+            for (cam, (_, zones, t)) in trackers.iter_mut() {
                 let events = zones.close_all(*t);
                 metrics.observe(&zones.counts(), &events, *t);
-                persist(&events);
+                persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
             }
             if started {
                 let snapshot = metrics.snapshot(last_t);

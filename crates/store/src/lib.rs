@@ -31,7 +31,8 @@
 //!
 //! Versioned by `PRAGMA user_version` and an ordered list of migration steps, each applied in
 //! its own transaction; see the SQL in `schema.rs`. Tables: `sessions`, `zone_samples`,
-//! `camera_health`, and, reserved for later features, `tickets`, `ratings` and `alerts`.
+//! `camera_health`, `abandonments`, and the service tables (`tickets`, `ratings`, `dossiers`,
+//! `alerts`, `alert_deliveries`, `users`, `api_tokens`) whose APIs live in their own modules.
 #![deny(missing_docs)]
 
 mod error;
@@ -45,7 +46,8 @@ mod tests;
 
 pub use error::StoreError;
 pub use records::{
-    Counts, DowntimeInterval, Record, RetentionReport, SessionQuery, ZoneSample, unix_seconds,
+    Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
+    ZoneSample, unix_seconds,
 };
 pub use store::{BUSY_TIMEOUT, Store};
 pub use writer::{StoreWriter, WriterHandle, WriterOptions, WriterStats};

@@ -3,7 +3,7 @@
 use crate::StoreError;
 use hallwatch_config::{ZoneConfig, ZoneRole};
 use hallwatch_core::{CameraId, Downtime};
-use hallwatch_zones::{HallSnapshot, Session};
+use hallwatch_zones::{HallSnapshot, Session, ZoneEvent};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One thing to store. Each kind is an upsert keyed on its natural key, so sending the same
@@ -20,6 +20,9 @@ pub enum Record {
     /// A camera outage, keyed on (site, camera, start); sending it open and later closed
     /// updates the end and reason; a closed row is never reopened.
     CameraDowntime(DowntimeInterval),
+    /// A person who left a waiting zone without reaching a counter, keyed on (site, camera,
+    /// track, enter).
+    Abandonment(Abandonment),
 }
 
 impl Record {
@@ -54,6 +57,14 @@ impl Record {
                 }
                 Ok(())
             }
+            Record::Abandonment(a) => {
+                finite("abandonment", "enter", a.enter)?;
+                finite("abandonment", "t", a.t)?;
+                if i64::try_from(a.track).is_err() {
+                    return Err(invalid("abandonment", format!("track {} exceeds i64", a.track)));
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -67,6 +78,48 @@ fn finite(what: &'static str, field: &str, v: f64) -> Result<(), StoreError> {
         Ok(())
     } else {
         Err(invalid(what, format!("{field} = {v} is not a finite time")))
+    }
+}
+
+/// A person who left a waiting zone without a counter visit (a row of `abandonments`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Abandonment {
+    /// Camera that saw them.
+    pub camera: CameraId,
+    /// The waiting zone they left.
+    pub zone: String,
+    /// Their (last) track id, unique within one engine run.
+    pub track: u64,
+    /// When their wait began.
+    pub enter: f64,
+    /// When they were last seen.
+    pub t: f64,
+}
+
+impl Abandonment {
+    /// The record of a zone engine's [`ZoneEvent::Abandoned`] event on `camera`; `None` for
+    /// other events.
+    pub fn from_event(camera: &CameraId, event: &ZoneEvent) -> Option<Self> {
+        match event {
+            ZoneEvent::Abandoned {
+                zone,
+                track,
+                waited_s,
+                t,
+            } => Some(Abandonment {
+                camera: camera.clone(),
+                zone: zone.clone(),
+                track: track.0,
+                enter: t - waited_s,
+                t: *t,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Seconds waited before leaving.
+    pub fn waited_s(&self) -> f64 {
+        (self.t - self.enter).max(0.0)
     }
 }
 
@@ -208,6 +261,20 @@ pub struct RetentionReport {
     pub zone_samples: u64,
     /// Camera downtime intervals deleted.
     pub downtime: u64,
+    /// Abandonments deleted (per-person, with the sessions' window).
+    pub abandonments: u64,
+    /// Tickets, ratings, dossiers and alerts deleted (with the aggregates' window).
+    pub service: u64,
+}
+
+/// How long history is kept; applied by [`crate::Store::apply_retention`], daily by the writer
+/// when [`crate::WriterOptions::retention`] is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Per-person rows (zone visits, abandonments), days.
+    pub sessions_days: u32,
+    /// Everything else (zone samples, outages, tickets, ratings, dossiers, alerts), days.
+    pub aggregates_days: u32,
 }
 
 /// Row counts of one site.
@@ -219,6 +286,8 @@ pub struct Counts {
     pub zone_samples: u64,
     /// Rows in `camera_health`.
     pub downtime: u64,
+    /// Rows in `abandonments`.
+    pub abandonments: u64,
 }
 
 pub(crate) fn role_str(role: ZoneRole) -> &'static str {

@@ -4,6 +4,7 @@ use crate::error::sql_err;
 use crate::records::{parse_role, role_str};
 use crate::schema::{APPLICATION_ID, LATEST_VERSION, MIGRATIONS};
 use crate::{
+    Abandonment, Retention,
     Counts, DowntimeInterval, Record, RetentionReport, SessionQuery, StoreError, ZoneSample,
 };
 use hallwatch_core::{CameraId, TrackId};
@@ -257,23 +258,25 @@ impl Store {
             sessions: one("sessions")?,
             zone_samples: one("zone_samples")?,
             downtime: one("camera_health")?,
+            abandonments: one("abandonments")?,
         })
     }
 
-    /// Deletes, across all sites, in one transaction:
+    /// Deletes, across all sites, in one transaction, what is older than `policy`'s windows
+    /// (cutoff `now - days`):
     ///
-    /// - sessions last seen (`exit`, or `enter` while open) strictly before
-    ///   `now - sessions_days` days;
-    /// - zone samples taken strictly before `now - aggregates_days` days;
-    /// - camera outages that ended strictly before `now - aggregates_days` days (an outage
-    ///   still open is kept whatever its age: the camera is still down).
+    /// - per-person rows, with `sessions_days`: zone visits last seen (`exit`, or `enter`
+    ///   while open) strictly before the cutoff; abandonments last seen before it;
+    /// - with `aggregates_days`: zone samples taken before the cutoff; camera outages that ended
+    ///   before it (an outage still open is kept whatever its age: the camera is still down);
+    ///   tickets issued, ratings given, dossiers received, and alerts resolved before it (an
+    ///   unresolved alert is kept).
     ///
-    /// A row exactly at the cutoff is kept. `tickets`, `ratings` and `alerts` are not touched.
+    /// A row exactly at the cutoff is kept.
     pub fn apply_retention(
         &mut self,
         now: f64,
-        sessions_days: u32,
-        aggregates_days: u32,
+        policy: Retention,
     ) -> Result<RetentionReport, StoreError> {
         if !now.is_finite() {
             return Err(StoreError::InvalidRecord {
@@ -281,8 +284,8 @@ impl Store {
                 detail: format!("now = {now} is not a finite time"),
             });
         }
-        let sessions_cutoff = now - f64::from(sessions_days) * DAY_S;
-        let aggregates_cutoff = now - f64::from(aggregates_days) * DAY_S;
+        let sessions_cutoff = now - f64::from(policy.sessions_days) * DAY_S;
+        let aggregates_cutoff = now - f64::from(policy.aggregates_days) * DAY_S;
         let op = "applying retention";
         let tx = self
             .conn
@@ -293,6 +296,15 @@ impl Store {
                 .map(|n| n as u64)
                 .map_err(|e| sql_err(&self.path, op, e))
         };
+        let mut service = 0;
+        for sql in [
+            "DELETE FROM tickets WHERE issued < ?1",
+            "DELETE FROM ratings WHERE t < ?1",
+            "DELETE FROM dossiers WHERE received < ?1",
+            "DELETE FROM alerts WHERE resolved IS NOT NULL AND resolved < ?1",
+        ] {
+            service += run(sql, aggregates_cutoff)?;
+        }
         let report = RetentionReport {
             sessions: run(
                 "DELETE FROM sessions WHERE coalesce(exit, enter) < ?1",
@@ -303,6 +315,8 @@ impl Store {
                 "DELETE FROM camera_health WHERE end_t IS NOT NULL AND end_t < ?1",
                 aggregates_cutoff,
             )?,
+            abandonments: run("DELETE FROM abandonments WHERE t < ?1", sessions_cutoff)?,
+            service,
         };
         tx.commit().map_err(|e| sql_err(&self.path, op, e))?;
         tracing::info!(
@@ -310,9 +324,41 @@ impl Store {
             sessions = report.sessions,
             zone_samples = report.zone_samples,
             downtime = report.downtime,
+            abandonments = report.abandonments,
+            service = report.service,
             "event store retention applied"
         );
         Ok(report)
+    }
+
+    /// Abandonments of `site` seen leaving in `[from, to)`, optionally of one zone, oldest
+    /// first.
+    pub fn abandonments(
+        &self,
+        site: &str,
+        from: f64,
+        to: f64,
+        zone: Option<&str>,
+    ) -> Result<Vec<Abandonment>, StoreError> {
+        let mut sql = String::from(
+            "SELECT camera, zone, session_id, enter, t FROM abandonments \
+             WHERE site = ? AND t >= ? AND t < ?",
+        );
+        let mut args = vec![Value::Text(site.into()), Value::Real(from), Value::Real(to)];
+        if let Some(z) = zone {
+            sql.push_str(" AND zone = ?");
+            args.push(Value::Text(z.into()));
+        }
+        sql.push_str(" ORDER BY t, camera");
+        self.query("reading abandonments", &sql, args, |r| {
+            Ok(Abandonment {
+                camera: CameraId::new(r.get::<_, String>(0)?),
+                zone: r.get(1)?,
+                track: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                enter: r.get(3)?,
+                t: r.get(4)?,
+            })
+        })
     }
 
     pub(crate) fn err(&self, op: &'static str, e: rusqlite::Error) -> StoreError {
@@ -601,6 +647,22 @@ pub(crate) fn insert_one(conn: &Connection, site: &str, record: &Record) -> rusq
                 z.t,
                 i64::try_from(z.people_now).unwrap_or(i64::MAX),
                 z.people_smoothed,
+            ])?;
+        }
+        Record::Abandonment(a) => {
+            conn.prepare_cached(
+                "INSERT INTO abandonments (site, camera, zone, session_id, enter, t) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (site, camera, session_id, enter) DO UPDATE SET \
+                     zone = excluded.zone, t = excluded.t",
+            )?
+            .execute(params![
+                site,
+                a.camera.as_str(),
+                a.zone,
+                i64::try_from(a.track).unwrap_or(i64::MAX),
+                a.enter,
+                a.t,
             ])?;
         }
         Record::CameraDowntime(d) => {

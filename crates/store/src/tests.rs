@@ -275,7 +275,8 @@ fn inserting_the_same_records_twice_stores_them_once() {
         Counts {
             sessions: 1,
             zone_samples: 1,
-            downtime: 1
+            downtime: 1,
+            abandonments: 0,
         }
     );
     assert_eq!(all_sessions(&store), vec![s.clone()]);
@@ -618,25 +619,52 @@ fn retention_deletes_exactly_what_is_older_than_the_windows() {
     records.push(Record::CameraDowntime(down("c2", a_cut - DAY, Some(a_cut)))); // kept: at cutoff
     records.push(Record::CameraDowntime(down("c3", a_cut - 5.0 * DAY, None))); // kept: still down
     records.push(Record::CameraDowntime(down("c4", now - DAY, Some(now)))); // kept
+
+    // Abandonments follow the sessions' window; service rows the aggregates' window.
+    for (track, t) in [(1, s_cut - eps), (2, s_cut), (3, now)] {
+        records.push(Record::Abandonment(Abandonment {
+            camera: CameraId::new("c"),
+            zone: "w".into(),
+            track,
+            enter: t - 60.0,
+            t,
+        }));
+    }
     store.insert(SITE, &records).unwrap();
     store.insert("other", &records).unwrap();
     store
         .conn
-        .execute_batch(
-            "INSERT INTO alerts (site, rule, kind, severity, triggered, message) VALUES ('an-phu', 'r', 'x', 'info', 0, 'old');
-             INSERT INTO tickets (site, day, number, issued) VALUES ('an-phu', '1970-01-01', 'A001', 0);
-             INSERT INTO ratings (site, t, level) VALUES ('an-phu', 0, 'satisfied');",
+        .execute_batch(&format!(
+            "INSERT INTO tickets (site, day, number, issued) VALUES ('an-phu', 'd', 'A1', {old}), ('an-phu', 'd', 'A2', {cut});
+             INSERT INTO ratings (site, t, level) VALUES ('an-phu', {old}, 'satisfied'), ('an-phu', {cut}, 'satisfied');
+             INSERT INTO dossiers (site, code, channel, received) VALUES ('an-phu', 'H1', 'online', {old}), ('an-phu', 'H2', 'online', {cut});
+             INSERT INTO alerts (site, rule, kind, severity, triggered, resolved) VALUES
+                 ('an-phu', 'r', 'queue', 'warning', {old}, {old}),
+                 ('an-phu', 'r', 'queue', 'warning', {old2}, NULL),
+                 ('an-phu', 'r', 'queue', 'warning', {cut}, {cut});",
+            old = a_cut - eps,
+            old2 = a_cut - DAY,
+            cut = a_cut,
+        ))
+        .unwrap();
+    let report = store
+        .apply_retention(
+            now,
+            Retention {
+                sessions_days: 30,
+                aggregates_days: 90,
+            },
         )
         .unwrap();
-
-    let report = store.apply_retention(now, 30, 90).unwrap();
     // Across both sites.
     assert_eq!(
         report,
         RetentionReport {
             sessions: 4,
             zone_samples: 4,
-            downtime: 2
+            downtime: 2,
+            abandonments: 2,
+            service: 4,
         }
     );
     for site in [SITE, "other"] {
@@ -661,20 +689,32 @@ fn retention_deletes_exactly_what_is_older_than_the_windows() {
             .map(|d| d.camera.to_string())
             .collect();
         assert_eq!(cams, vec!["c3", "c2", "c4"]);
+        let tracks: Vec<u64> = store
+            .abandonments(site, f64::MIN, f64::MAX, None)
+            .unwrap()
+            .iter()
+            .map(|a| a.track)
+            .collect();
+        assert_eq!(tracks, vec![2, 3]);
     }
-    for table in ["alerts", "tickets", "ratings"] {
+    // Kept: the rows at the cutoff, and the unresolved old alert.
+    for (table, left) in [("alerts", 2), ("tickets", 1), ("ratings", 1), ("dossiers", 1)] {
         let n: i64 = store
             .conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 1, "{table} untouched");
+        assert_eq!(n, left, "{table}");
     }
+    let policy = Retention {
+        sessions_days: 30,
+        aggregates_days: 90,
+    };
     // Applying it again deletes nothing more.
     assert_eq!(
-        store.apply_retention(now, 30, 90).unwrap(),
+        store.apply_retention(now, policy).unwrap(),
         RetentionReport::default()
     );
-    assert!(store.apply_retention(f64::NAN, 30, 90).is_err());
+    assert!(store.apply_retention(f64::NAN, policy).is_err());
 }
 
 #[test]
@@ -686,6 +726,7 @@ fn writer_commits_everything_queued_on_close() {
         queue_capacity: 64, // far fewer than the records: senders block, nothing is dropped
         batch_max: 100,
         linger: Duration::from_millis(50),
+        ..WriterOptions::default()
     };
     let (writer, handle) = store.writer(SITE, options).unwrap();
     let producers: Vec<_> = (0..4u64)
@@ -719,7 +760,8 @@ fn writer_commits_everything_queued_on_close() {
         Counts {
             sessions: 4000,
             zone_samples: 4000,
-            downtime: 0
+            downtime: 0,
+            abandonments: 0,
         }
     );
     assert!(stats.records <= 8000);
@@ -798,7 +840,15 @@ fn acknowledged_writes_are_visible_to_another_connection() {
     writer.flush().unwrap();
     assert_eq!(reader.counts(SITE).unwrap().downtime, 1);
     // Retention through the writer thread.
-    let report = writer.apply_retention(T0 + 1000.0 * DAY, 1, 1).unwrap();
+    let report = writer
+        .apply_retention(
+            T0 + 1000.0 * DAY,
+            Retention {
+                sessions_days: 1,
+                aggregates_days: 1,
+            },
+        )
+        .unwrap();
     assert_eq!(report.sessions, 20);
     assert_eq!(report.downtime, 0); // still open
     assert!(matches!(
@@ -888,4 +938,60 @@ fn a_record_rejected_by_sqlite_fails_alone() {
 fn raw_after_open(path: &Path, sql: &str) {
     drop(Store::open(path).unwrap());
     raw(path).execute_batch(sql).unwrap();
+}
+
+#[test]
+fn the_writer_applies_retention_when_it_starts_and_on_schedule() {
+    let dir = TempDir::new().unwrap();
+    let path = db(&dir);
+    let now = unix_seconds(std::time::SystemTime::now());
+    let mut store = Store::open(&path).unwrap();
+    store
+        .insert(
+            SITE,
+            &[Record::Session(session(
+                1,
+                "c",
+                "w",
+                ZoneRole::Waiting,
+                now - 40.0 * DAY,
+                Some(now - 40.0 * DAY + 60.0),
+            ))],
+        )
+        .unwrap();
+    let options = WriterOptions {
+        retention: Some(Retention {
+            sessions_days: 30,
+            aggregates_days: 400,
+        }),
+        retention_every: Duration::from_millis(300),
+        ..WriterOptions::default()
+    };
+    let (writer, handle) = store.writer(SITE, options).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let gone = |n: u64| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if reader.counts(SITE).unwrap().sessions == n {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(gone(0), "the 40-day-old visit is deleted at start");
+    // A visit that is old when written goes at the next scheduled run, without any new write.
+    writer
+        .send_and_wait(Record::Session(session(
+            2,
+            "c",
+            "w",
+            ZoneRole::Waiting,
+            now - 31.0 * DAY,
+            Some(now - 31.0 * DAY + 60.0),
+        )))
+        .unwrap();
+    assert!(gone(0), "deleted by the scheduled run");
+    drop(writer);
+    handle.close().unwrap();
 }

@@ -1,7 +1,7 @@
 //! The batched writer: one thread owns the connection and commits what producers queue.
 
 use crate::store::insert_one;
-use crate::{Record, RetentionReport, Store, StoreError};
+use crate::{Record, Retention, RetentionReport, Store, StoreError, unix_seconds};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,11 @@ pub struct WriterOptions {
     /// record for more before committing. A batch with someone waiting
     /// ([`StoreWriter::send_and_wait`], [`StoreWriter::flush`]) commits at once.
     pub linger: Duration,
+    /// Apply this retention on the writer thread when it starts and then every
+    /// `retention_every` (wall clock); `None` keeps everything.
+    pub retention: Option<Retention>,
+    /// How often scheduled retention runs (daily by default).
+    pub retention_every: Duration,
 }
 
 impl Default for WriterOptions {
@@ -28,6 +33,8 @@ impl Default for WriterOptions {
             queue_capacity: 4096,
             batch_max: 512,
             linger: Duration::from_millis(100),
+            retention: None,
+            retention_every: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -53,8 +60,7 @@ enum Msg {
     Flush(Reply<()>),
     Retention {
         now: f64,
-        sessions_days: u32,
-        aggregates_days: u32,
+        policy: Retention,
         reply: Reply<RetentionReport>,
     },
     Close,
@@ -150,16 +156,10 @@ impl StoreWriter {
     pub fn apply_retention(
         &self,
         now: f64,
-        sessions_days: u32,
-        aggregates_days: u32,
+        policy: Retention,
     ) -> Result<RetentionReport, StoreError> {
         let (reply, rx) = bounded(1);
-        self.enqueue(Msg::Retention {
-            now,
-            sessions_days,
-            aggregates_days,
-            reply,
-        })?;
+        self.enqueue(Msg::Retention { now, policy, reply })?;
         rx.recv().map_err(|_| StoreError::WriterClosed)?
     }
 
@@ -246,8 +246,7 @@ fn stats(shared: &Shared) -> WriterStats {
 enum Control {
     Retention {
         now: f64,
-        sessions_days: u32,
-        aggregates_days: u32,
+        policy: Retention,
         reply: Reply<RetentionReport>,
     },
     Close,
@@ -272,18 +271,8 @@ impl Batch {
                 self.waiters = true;
                 self.flushes.push(reply);
             }
-            Msg::Retention {
-                now,
-                sessions_days,
-                aggregates_days,
-                reply,
-            } => {
-                self.control = Some(Control::Retention {
-                    now,
-                    sessions_days,
-                    aggregates_days,
-                    reply,
-                })
+            Msg::Retention { now, policy, reply } => {
+                self.control = Some(Control::Retention { now, policy, reply })
             }
             Msg::Close => self.control = Some(Control::Close),
         }
@@ -334,8 +323,26 @@ fn run(
 ) -> (Store, Result<(), StoreError>) {
     let max = options.batch_max.max(1);
     let mut lost = Lost::default();
+    // Scheduled retention: at start, then every `retention_every`.
+    let mut next_retention = options.retention.map(|_| Instant::now());
     loop {
-        let Ok(first) = rx.recv() else {
+        if let (Some(policy), Some(at)) = (options.retention, next_retention)
+            && Instant::now() >= at
+        {
+            if let Err(e) = store.apply_retention(unix_seconds(std::time::SystemTime::now()), policy) {
+                tracing::error!(error = %e, "scheduled retention failed; retrying next period");
+            }
+            next_retention = Some(Instant::now() + options.retention_every);
+        }
+        let received = match next_retention {
+            Some(at) => match rx.recv_deadline(at) {
+                Ok(m) => Ok(m),
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            },
+            None => rx.recv().map_err(|_| ()),
+        };
+        let Ok(first) = received else {
             // Every producer and the handle are gone.
             let result = lost.take(&store);
             return (store, result);
@@ -360,13 +367,8 @@ fn run(
         commit(&mut store, &site, &mut batch, &mut lost, &shared);
         match batch.control.take() {
             None => {}
-            Some(Control::Retention {
-                now,
-                sessions_days,
-                aggregates_days,
-                reply,
-            }) => {
-                let _ = reply.send(store.apply_retention(now, sessions_days, aggregates_days));
+            Some(Control::Retention { now, policy, reply }) => {
+                let _ = reply.send(store.apply_retention(now, policy));
             }
             Some(Control::Close) => {
                 // Nothing can be queued after Close (see `Shared::closed`).
