@@ -1,3 +1,4 @@
+use hallwatch_config::Calendar;
 use polars::prelude::*;
 
 /// Errors from building frames or running aggregations.
@@ -60,7 +61,7 @@ pub enum Period {
 }
 
 impl Period {
-    fn every(self) -> &'static str {
+    pub(crate) fn every(self) -> &'static str {
         match self {
             Period::Minute => "1m",
             Period::Hour => "1h",
@@ -74,7 +75,36 @@ impl Period {
 #[derive(Clone, Debug)]
 pub struct Aggregator {
     tz: TimeZone,
+    chrono_tz: chrono_tz::Tz,
     wait_target_s: f64,
+    calendar: Option<Calendar>,
+}
+
+/// Which rows a query keeps; `None` keeps all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    /// Only this camera.
+    pub camera: Option<String>,
+    /// Only this zone.
+    pub zone: Option<String>,
+    /// Only this counter (counter visits only; waiting visits are dropped).
+    pub counter: Option<u32>,
+}
+
+impl Filter {
+    /// True when nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self.camera.is_none() && self.zone.is_none() && self.counter.is_none()
+    }
+
+    /// Whether a visit passes.
+    pub fn keeps(&self, r: &SessionRecord) -> bool {
+        self.camera.as_ref().is_none_or(|c| &r.camera == c)
+            && self.zone.as_ref().is_none_or(|z| &r.zone == z)
+            && self
+                .counter
+                .is_none_or(|c| r.role == "counter" && r.counter == c)
+    }
 }
 
 /// A column of Unix seconds as a datetime in time zone `tz`.
@@ -91,12 +121,66 @@ pub(crate) fn local_time(col_name: &str, tz: &TimeZone) -> Expr {
 
 impl Aggregator {
     /// For a site in IANA zone `tz` whose waits should stay within `wait_target_s`.
+    ///
+    /// Without a calendar ([`Aggregator::with_calendar`]) the hall counts as open around the
+    /// clock for utilisation and uptime.
     pub fn new(tz: &str, wait_target_s: f64) -> Result<Self, AnalyticsError> {
+        let chrono_tz = tz
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| AnalyticsError::TimeZone(tz.to_string()))?;
         let tz = TimeZone::opt_try_new(Some(tz))
             .ok()
             .flatten()
             .ok_or_else(|| AnalyticsError::TimeZone(tz.to_string()))?;
-        Ok(Self { tz, wait_target_s })
+        Ok(Self {
+            tz,
+            chrono_tz,
+            wait_target_s,
+            calendar: None,
+        })
+    }
+
+    /// The same aggregator with opening hours: utilisation and uptime count only open time.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    /// The aggregator for a loaded config: its time zone, wait target (`hall.wait_target_min`)
+    /// and opening hours (`[hours]`).
+    pub fn from_config(config: &hallwatch_config::Config) -> Result<Self, AnalyticsError> {
+        let calendar = config.calendar().map_err(|e| {
+            AnalyticsError::TimeZone(
+                e.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        Ok(Self::new(&config.site.timezone, config.hall.wait_target_min * 60.0)?
+            .with_calendar(calendar))
+    }
+
+    /// The wait target, seconds.
+    pub fn wait_target_s(&self) -> f64 {
+        self.wait_target_s
+    }
+
+    pub(crate) fn polars_tz(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    pub(crate) fn chrono_tz(&self) -> chrono_tz::Tz {
+        self.chrono_tz
+    }
+
+    /// Open intervals within `[from, to)`: from the calendar, or the whole range without one.
+    pub fn open_intervals(&self, from: f64, to: f64) -> Vec<(f64, f64)> {
+        match &self.calendar {
+            Some(c) => c.open_intervals(from, to),
+            None if from < to => vec![(from, to)],
+            None => Vec::new(),
+        }
     }
 
     /// A frame of sessions.

@@ -203,7 +203,7 @@ impl Calendar {
     /// Open intervals overlapping `[from, to)`, clipped to it, in order.
     pub fn open_intervals(&self, from: f64, to: f64) -> Vec<(f64, f64)> {
         let mut out = Vec::new();
-        if !(from < to) || !from.is_finite() || !to.is_finite() {
+        if from >= to || !from.is_finite() || !to.is_finite() {
             return out;
         }
         let mut date = self.local_date(from);
