@@ -208,10 +208,8 @@ impl Aggregator {
 
     /// Finished (not truncated) visits of zones with `role`, with their duration and the local
     /// period they started in.
-    fn visits(&self, sessions: &DataFrame, role: &str, period: Period) -> LazyFrame {
+    fn visits(&self, sessions: LazyFrame, role: &str, period: Period) -> LazyFrame {
         sessions
-            .clone()
-            .lazy()
             .filter(col("role").eq(lit(role)).and(col("truncated").not()))
             .with_columns([
                 (col("exit") - col("enter")).alias("duration"),
@@ -237,10 +235,13 @@ impl Aggregator {
         ]
     }
 
-    /// Waits (finished, not truncated visits of waiting zones) per period of their start:
-    /// `period, count, mean_s, p50_s, p90_s, max_s, within_target` (share of waits no longer
-    /// than the target), sorted by period. Percentiles interpolate linearly.
-    pub fn waits(&self, sessions: &DataFrame, period: Period) -> Result<DataFrame, AnalyticsError> {
+    fn keyed(keys: &[&str], tail: &[&str]) -> Vec<Expr> {
+        keys.iter().chain(tail).map(|k| col(*k)).collect()
+    }
+
+    /// [`Aggregator::waits`] on a lazy frame (e.g. a Parquet scan of many halls), grouped by
+    /// `keys` (e.g. `["site"]`) and period; not collected.
+    pub fn waits_lazy(&self, sessions: LazyFrame, period: Period, keys: &[&str]) -> LazyFrame {
         let mut aggs = self.duration_stats();
         aggs.push(
             col("duration")
@@ -249,12 +250,29 @@ impl Aggregator {
                 .mean()
                 .alias("within_target"),
         );
-        Ok(self
-            .visits(sessions, "waiting", period)
-            .group_by([col("period")])
+        let by = Self::keyed(keys, &["period"]);
+        self.visits(sessions, "waiting", period)
+            .group_by(by.clone())
             .agg(aggs)
-            .sort(["period"], Default::default())
-            .collect()?)
+            .sort_by_exprs(by, Default::default())
+    }
+
+    /// Waits (finished, not truncated visits of waiting zones) per period of their start:
+    /// `period, count, mean_s, p50_s, p90_s, max_s, within_target` (share of waits no longer
+    /// than the target), sorted by period. Percentiles interpolate linearly.
+    pub fn waits(&self, sessions: &DataFrame, period: Period) -> Result<DataFrame, AnalyticsError> {
+        Ok(self.waits_lazy(sessions.clone().lazy(), period, &[]).collect()?)
+    }
+
+    /// [`Aggregator::service`] on a lazy frame, grouped by `keys`, period and counter.
+    pub fn service_lazy(&self, sessions: LazyFrame, period: Period, keys: &[&str]) -> LazyFrame {
+        let mut aggs = self.duration_stats();
+        aggs.push(col("duration").sum().alias("busy_s"));
+        let by = Self::keyed(keys, &["period", "counter"]);
+        self.visits(sessions, "counter", period)
+            .group_by(by.clone())
+            .agg(aggs)
+            .sort_by_exprs(by, Default::default())
     }
 
     /// Service times per counter and period: `period, counter, count, mean_s, p50_s, p90_s,
@@ -264,14 +282,23 @@ impl Aggregator {
         sessions: &DataFrame,
         period: Period,
     ) -> Result<DataFrame, AnalyticsError> {
-        let mut aggs = self.duration_stats();
-        aggs.push(col("duration").sum().alias("busy_s"));
-        Ok(self
-            .visits(sessions, "counter", period)
-            .group_by([col("period"), col("counter")])
-            .agg(aggs)
-            .sort(["period", "counter"], Default::default())
-            .collect()?)
+        Ok(self.service_lazy(sessions.clone().lazy(), period, &[]).collect()?)
+    }
+
+    /// Arrivals (waiting visits begun) by local weekday (1 = Monday) and hour, grouped by
+    /// `keys`: `weekday, hour, arrivals` — the heatmap a monthly review reads when only visits
+    /// are at hand.
+    pub fn arrivals_heatmap_lazy(&self, sessions: LazyFrame, keys: &[&str]) -> LazyFrame {
+        let by = Self::keyed(keys, &["weekday", "hour"]);
+        sessions
+            .filter(col("role").eq(lit("waiting")))
+            .with_columns([
+                local_time("enter", &self.tz).dt().weekday().alias("weekday"),
+                local_time("enter", &self.tz).dt().hour().alias("hour"),
+            ])
+            .group_by(by.clone())
+            .agg([len().alias("arrivals")])
+            .sort_by_exprs(by, Default::default())
     }
 
     /// Queue length per waiting zone and period (`period, zone, mean, max`), plus hall-wide
