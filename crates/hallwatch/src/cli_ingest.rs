@@ -7,6 +7,9 @@ use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
 use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
+use crate::live_state::StateBuilder;
+use hallwatch_core::HallState;
+use hallwatch_store::unix_seconds;
 use hallwatch_store::{
     Abandonment, DowntimeInterval, Record, Retention, Store, WriterOptions, ZoneSample,
 };
@@ -99,6 +102,23 @@ fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
     line
 }
 
+/// The hall before the first analysed frame.
+fn empty_snapshot(t: f64) -> HallSnapshot {
+    HallSnapshot {
+        t,
+        zones: Vec::new(),
+        waiting_smoothed: 0.0,
+        waiting_now: 0,
+        counters: Vec::new(),
+        arrivals_last_hour: 0,
+        arrivals_total: 0,
+        waits: 0,
+        mean_wait_s: None,
+        within_target: None,
+        abandoned: 0,
+    }
+}
+
 fn is_done(h: &CameraHealth) -> bool {
     matches!(
         h.state,
@@ -112,11 +132,41 @@ pub fn model_path(cfg: &Config) -> PathBuf {
     crate::detect_cmd::resolve_model(&cfg.detector.model)
 }
 
+/// Receives every published hall state (the web layer's live hub, the alert engine).
+pub type Publisher = Arc<dyn Fn(&HallState) + Send + Sync>;
+
+/// How [`run`] runs.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Stop after this many seconds.
+    pub seconds: Option<f64>,
+    /// Called with each changed hall state (and a heartbeat every few seconds).
+    pub publish: Option<Publisher>,
+    /// Set to stop the run (Ctrl-C also stops it).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
 /// ended.
 pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
+    run_with(
+        cfg,
+        RunOptions {
+            seconds,
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// [`run`] with a publisher for the live hall state and an external stop flag.
+pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
+    let seconds = options.seconds;
+    let publish = options.publish.clone();
+    let interrupted = options
+        .stop
+        .clone()
+        .unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+    if options.stop.is_none() {
         let flag = Arc::clone(&interrupted);
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
@@ -168,6 +218,10 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
     let hall: Arc<Mutex<Option<(HallSnapshot, Prediction)>>> = Arc::default();
+    // The published state: built on every analysed frame by the consumer and on every tick of
+    // the status loop below (camera health changes even when no frame arrives).
+    let builder = Arc::new(Mutex::new(StateBuilder::new(cfg)));
+    let health_now: Arc<Mutex<Vec<CameraHealth>>> = Arc::new(Mutex::new(ingest.health()));
     // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
     // in stream time; hall figures across cameras.
     let consumer = {
@@ -177,6 +231,9 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         let hall_cfg = cfg.hall.clone();
         let threshold = model.manifest.output.score_threshold;
         let store = store_writer.clone();
+        let builder = Arc::clone(&builder);
+        let health_now = Arc::clone(&health_now);
+        let publish = publish.clone();
         // The expected wait for someone arriving now, from the queue, the open counters and
         // recent service times.
         let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
@@ -249,6 +306,15 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
                         }
                     }
                 }
+                if let Some(publish) = &publish {
+                    let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
+                    b.observe(&events, t);
+                    let cams = health_now.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(state) = b.build(&snapshot, Some(&prediction), cams) {
+                        drop(b);
+                        publish(&state);
+                    }
+                }
                 *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
                 let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
                 let f = all.entry(cam).or_default();
@@ -309,6 +375,21 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
     let started = Instant::now();
     loop {
         let health = ingest.health();
+        *health_now.lock().unwrap_or_else(|p| p.into_inner()) = health.clone();
+        if let Some(publish) = &publish {
+            let latest = hall.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let (snapshot, prediction) = match latest {
+                Some((s, p)) => (s, Some(p)),
+                None => (empty_snapshot(unix_seconds(std::time::SystemTime::now())), None),
+            };
+            let built = builder
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .build(&snapshot, prediction.as_ref(), health.clone());
+            if let Some(state) = built {
+                publish(&state);
+            }
+        }
         for (pb, h) in bars.iter().zip(&health) {
             pb.set_message(status_line(h, &snapshot(&figures, h.camera.as_str())));
             pb.tick();
@@ -323,7 +404,7 @@ pub fn run(cfg: &Config, seconds: Option<f64>) -> Result<ExitCode> {
         if interrupted.load(Ordering::SeqCst) || timed_out || drained {
             break;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(if publish.is_some() { 100 } else { 200 }));
     }
     let health = ingest.health();
     ingest.stop();
