@@ -42,6 +42,25 @@ fn period_column(agg: &Aggregator, starts: Vec<f64>) -> Result<Column, Analytics
 }
 
 impl Aggregator {
+    /// A frame of abandonments: `camera, zone, t, waited_s`.
+    pub fn abandonments_frame(rows: &[AbandonRecord]) -> Result<DataFrame, AnalyticsError> {
+        Ok(df!(
+            "camera" => rows.iter().map(|a| a.camera.as_str()).collect::<Vec<_>>(),
+            "zone" => rows.iter().map(|a| a.zone.as_str()).collect::<Vec<_>>(),
+            "t" => rows.iter().map(|a| a.t).collect::<Vec<_>>(),
+            "waited_s" => rows.iter().map(|a| a.waited_s).collect::<Vec<_>>(),
+        )?)
+    }
+
+    /// A frame of camera outages: `camera, start, end` (`end` null while down).
+    pub fn outages_frame(rows: &[OutageRecord]) -> Result<DataFrame, AnalyticsError> {
+        Ok(df!(
+            "camera" => rows.iter().map(|o| o.camera.as_str()).collect::<Vec<_>>(),
+            "start" => rows.iter().map(|o| o.start).collect::<Vec<_>>(),
+            "end" => rows.iter().map(|o| o.end).collect::<Vec<_>>(),
+        )?)
+    }
+
     /// Open seconds of the hall per bucket of `period` within `[from, to)`.
     fn open_buckets(&self, period: Period, from: f64, to: f64) -> BTreeMap<i64, f64> {
         let mut open = BTreeMap::new();

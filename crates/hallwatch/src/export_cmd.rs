@@ -4,10 +4,11 @@
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, TimeZone};
 use hallwatch_analytics::{
-    Aggregator, ExportFormat, SampleRecord, SessionRecord, export_partitioned,
+    Aggregator, DataFrame, ExportFormat, Filter, History, HistoryQuery, Period,
+    export_partitioned,
 };
-use hallwatch_config::{Config, ZoneRole};
-use hallwatch_store::{SessionQuery, Store};
+use hallwatch_config::Config;
+use hallwatch_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
@@ -43,15 +44,6 @@ fn midnight(day: &str, tz: &chrono_tz::Tz) -> Result<f64> {
     Ok(local.timestamp() as f64)
 }
 
-fn role_name(r: ZoneRole) -> &'static str {
-    match r {
-        ZoneRole::Waiting => "waiting",
-        ZoneRole::Counter => "counter",
-        ZoneRole::Entrance => "entrance",
-        ZoneRole::Ignore => "ignore",
-    }
-}
-
 /// Runs the command.
 pub fn run(a: &ExportArgs) -> Result<()> {
     let cfg = Config::load(&a.config)
@@ -77,72 +69,60 @@ pub fn run(a: &ExportArgs) -> Result<()> {
         db.display()
     );
     let store = Store::open(&db)?;
-    let pb = ProgressBar::new(4);
+    let history = History::new(&store, &cfg)?;
+    let pb = ProgressBar::new(5);
     pb.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    pb.set_message("reading visits");
-    let sessions: Vec<SessionRecord> = store
-        .sessions(&SessionQuery::new(cfg.site.id.clone(), from, to))?
-        .into_iter()
-        .filter_map(|s| {
-            Some(SessionRecord {
-                camera: s.camera.to_string(),
-                zone: s.zone.clone(),
-                role: role_name(s.role).to_string(),
-                counter: s.counter,
-                enter: s.enter,
-                exit: s.exit?,
-                truncated: s.truncated,
-            })
-        })
-        .collect();
+    pb.set_message("reading history");
+    let loaded = history.load(&HistoryQuery {
+        from,
+        to,
+        period: Period::Day,
+        filter: Filter::default(),
+    })?;
     pb.inc(1);
-    pb.set_message("reading zone samples");
-    let roles: std::collections::HashMap<&str, ZoneRole> =
-        cfg.zones.iter().map(|z| (z.id.as_str(), z.role)).collect();
-    let samples: Vec<SampleRecord> = store
-        .zone_samples(&cfg.site.id, from, to, None)?
-        .into_iter()
-        .map(|z| SampleRecord {
-            role: roles
-                .get(z.zone.as_str())
-                .map_or("waiting", |r| role_name(*r))
-                .to_string(),
-            zone: z.zone,
-            t: z.t,
-            people: z.people_smoothed,
-        })
-        .collect();
-    pb.inc(1);
+    let write = |df: &DataFrame, table: &str, time_col: &str| {
+        export_partitioned(
+            df,
+            table,
+            time_col,
+            &cfg.site.id,
+            &cfg.site.timezone,
+            &a.out,
+            format,
+        )
+    };
     pb.set_message("writing visits");
-    let mut files = export_partitioned(
-        &Aggregator::sessions_frame(&sessions)?,
+    let mut files = write(
+        &Aggregator::sessions_frame(&loaded.sessions)?,
         "sessions",
         "enter",
-        &cfg.site.id,
-        &cfg.site.timezone,
-        &a.out,
-        format,
     )?;
     pb.inc(1);
     pb.set_message("writing zone samples");
-    files.extend(export_partitioned(
-        &Aggregator::samples_frame(&samples)?,
+    files.extend(write(
+        &Aggregator::samples_frame(&loaded.samples)?,
         "zone_samples",
         "t",
-        &cfg.site.id,
-        &cfg.site.timezone,
-        &a.out,
-        format,
     )?);
+    pb.inc(1);
+    pb.set_message("writing abandonments");
+    let ab = &loaded.abandonments;
+    files.extend(write(&Aggregator::abandonments_frame(ab)?, "abandonments", "t")?);
+    pb.inc(1);
+    pb.set_message("writing camera outages");
+    let out = &loaded.outages;
+    files.extend(write(&Aggregator::outages_frame(out)?, "camera_outages", "start")?);
     pb.inc(1);
     pb.finish_and_clear();
     println!(
-        "{} visits and {} zone samples from {} to {} -> {} files under {}",
-        sessions.len(),
-        samples.len(),
+        "{} visits, {} zone samples, {} abandonments, {} camera outages from {} to {} -> {} files under {}",
+        loaded.sessions.len(),
+        loaded.samples.len(),
+        ab.len(),
+        out.len(),
         a.from,
         a.to,
         files.len(),

@@ -165,6 +165,13 @@ fn export_writes_the_store_partitioned_by_local_date() {
             &[
                 Record::Session(visit(1, monday_8)),
                 Record::Session(visit(2, monday_8 + 15.5 * 3600.0)),
+                Record::Abandonment(hallwatch_store::Abandonment {
+                    camera: CameraId::new("sanh"),
+                    zone: "khu-cho".into(),
+                    track: 7,
+                    enter: monday_8,
+                    t: monday_8 + 900.0,
+                }),
             ],
         )
         .expect("insert");
@@ -194,6 +201,9 @@ fn export_writes_the_store_partitioned_by_local_date() {
         "header + both Monday visits:\n{text}"
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("2 visits"));
+    let f = out.join("abandonments/site=an-phu/date=2026-10-05/part-0.csv");
+    let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    assert_eq!(text.lines().nth(1).map(|l| l.ends_with(",900.0")), Some(true), "{text}");
     // A bad date is a clear error.
     let o = Command::new(EXE)
         .args(["export", "--config"])
