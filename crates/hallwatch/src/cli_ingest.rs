@@ -144,6 +144,8 @@ pub struct RunOptions {
     pub publish: Option<Publisher>,
     /// Set to stop the run (Ctrl-C also stops it).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Keeps each camera's latest frame and tracks in memory for the live picture.
+    pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -234,6 +236,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         let builder = Arc::clone(&builder);
         let health_now = Arc::clone(&health_now);
         let publish = publish.clone();
+        let latest = options.latest.clone();
         // The expected wait for someone arriving now, from the queue, the open counters and
         // recent service times.
         let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
@@ -271,6 +274,9 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 *cam_t = t;
                 let update = tracker.update(&d.detections, t);
                 let tracks = tracker.tracks();
+                if let Some(latest) = &latest {
+                    latest.update(&d.frame, &tracks);
+                }
                 let events =
                     zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
                 metrics.observe(&zones.counts(), &events, t);

@@ -8,6 +8,7 @@ mod cli_ingest;
 mod detect_cmd;
 mod eval_cmd;
 mod export_cmd;
+mod live_snapshot;
 mod live_state;
 mod probe;
 mod replay;
