@@ -1,0 +1,2 @@
+//! hallwatch-web: the HTTP server (work in progress).
+#![deny(missing_docs)]
