@@ -489,7 +489,7 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
         h.check(errors);
     }
     if let Some(a) = parsed.alerts {
-        a.check(errors);
+        a.check(parsed, errors);
     }
     if let Some(sv) = parsed.service {
         sv.check(errors);
