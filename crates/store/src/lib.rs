@@ -35,6 +35,7 @@
 //! `alerts`, `alert_deliveries`, `users`, `api_tokens`) whose APIs live in their own modules.
 #![deny(missing_docs)]
 
+mod auth;
 mod error;
 mod records;
 mod schema;
@@ -44,6 +45,10 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use auth::{
+    ApiToken, IssuedToken, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewToken, NewUser, Role,
+    TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
+};
 pub use error::StoreError;
 pub use records::{
     Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
