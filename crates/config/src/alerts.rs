@@ -571,7 +571,10 @@ fn non_negative(path: String, v: f64, errors: &mut Vec<ConfigError>) {
 
 fn positive(path: String, v: f64, errors: &mut Vec<ConfigError>) {
     if !(v.is_finite() && v > 0.0) {
-        errors.push(ConfigError::new(path, format!("must be more than 0, is {v}")));
+        errors.push(ConfigError::new(
+            path,
+            format!("must be more than 0, is {v}"),
+        ));
     }
 }
 
@@ -600,13 +603,14 @@ impl AlertsConfig {
     pub(crate) fn check(&self, parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
         let zones = raw_items(parsed.raw, "zones");
         let cameras = raw_items(parsed.raw, "cameras");
-        if !self.dashboard_url.is_empty()
-            && !(self.dashboard_url.starts_with("http://")
-                || self.dashboard_url.starts_with("https://"))
-        {
+        let url = &self.dashboard_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             errors.push(ConfigError::new(
                 "alerts.dashboard_url",
-                format!("'{}' must start with http:// or https://", self.dashboard_url),
+                format!(
+                    "'{}' must start with http:// or https://",
+                    self.dashboard_url
+                ),
             ));
         }
         let r = &self.retry;
@@ -632,7 +636,12 @@ impl AlertsConfig {
 
         let mut channel_ids = HashSet::new();
         for (i, c) in self.channels.iter().enumerate() {
-            check_channel(&format!("alerts.channels[{i}]"), c, &mut channel_ids, errors);
+            check_channel(
+                &format!("alerts.channels[{i}]"),
+                c,
+                &mut channel_ids,
+                errors,
+            );
         }
         let mut rule_ids = HashSet::new();
         for (i, rule) in self.rules.iter().enumerate() {
@@ -801,15 +810,39 @@ fn check_channel(
     let fields: [(&str, bool, &[ChannelKind]); 11] = [
         ("url", !c.url.is_empty(), &[ChannelKind::Webhook]),
         ("secret", !c.secret.is_empty(), &[ChannelKind::Webhook]),
-        ("host", !c.host.is_empty(), &[ChannelKind::Email, ChannelKind::Mqtt]),
-        ("port", c.port != 0, &[ChannelKind::Email, ChannelKind::Mqtt]),
-        ("security", c.security != defaults.security, &[ChannelKind::Email]),
-        ("username", !c.username.is_empty(), &[ChannelKind::Email, ChannelKind::Mqtt]),
-        ("password", !c.password.is_empty(), &[ChannelKind::Email, ChannelKind::Mqtt]),
+        (
+            "host",
+            !c.host.is_empty(),
+            &[ChannelKind::Email, ChannelKind::Mqtt],
+        ),
+        (
+            "port",
+            c.port != 0,
+            &[ChannelKind::Email, ChannelKind::Mqtt],
+        ),
+        (
+            "security",
+            c.security != defaults.security,
+            &[ChannelKind::Email],
+        ),
+        (
+            "username",
+            !c.username.is_empty(),
+            &[ChannelKind::Email, ChannelKind::Mqtt],
+        ),
+        (
+            "password",
+            !c.password.is_empty(),
+            &[ChannelKind::Email, ChannelKind::Mqtt],
+        ),
         ("from", !c.from.is_empty(), &[ChannelKind::Email]),
         ("to", !c.to.is_empty(), &[ChannelKind::Email]),
         ("client_id", !c.client_id.is_empty(), &[ChannelKind::Mqtt]),
-        ("topic_prefix", c.topic_prefix != defaults.topic_prefix, &[ChannelKind::Mqtt]),
+        (
+            "topic_prefix",
+            c.topic_prefix != defaults.topic_prefix,
+            &[ChannelKind::Mqtt],
+        ),
     ];
     for (field, set, kinds) in fields {
         if set && !kinds.contains(&kind) {
@@ -1073,8 +1106,14 @@ mod tests {
             "#,
         );
         assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(errs[0].starts_with("alerts.rules[0].kind: unknown variant"), "{errs:?}");
-        assert!(errs[1].starts_with("alerts.rules[1].for: unknown field"), "{errs:?}");
+        assert!(
+            errs[0].starts_with("alerts.rules[0].kind: unknown variant"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[1].starts_with("alerts.rules[1].for: unknown field"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! `alerts`, `alert_deliveries`, `users`, `api_tokens`) whose APIs live in their own modules.
 #![deny(missing_docs)]
 
+mod alerts;
 mod auth;
 mod error;
 mod records;
@@ -45,6 +46,11 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use alerts::{
+    AckOutcome, AlertQuery, AlertRecord, AlertState, AlertStateFilter, AlertSummary,
+    ChannelDeliveryCounts, DeliveryAttempt, DeliveryEvent, DeliveryQuery, DeliveryRecord,
+    DeliveryState, KindSeverityCount, NewAlert, NewDelivery,
+};
 pub use auth::{
     ApiToken, IssuedToken, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewToken, NewUser, Role,
     TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
