@@ -1,12 +1,12 @@
 //! `[alerts]`: alert rules (`[[alerts.rules]]`) and notification channels
-//! (`[[alerts.channels]]`).
+//! (`[[alerts.channels]]`). Links in messages point at `[server].public_base_url`.
 //!
 //! A rule watches one figure of the live hall and raises an alert when it stays at or past its
 //! `trigger` level for `for_s` seconds; the alert clears once the figure has stayed on the calm
 //! side of the clear level (`clear_below`, or `clear_above` for satisfaction) for
 //! `clear_for_s` seconds — hysteresis, so a figure hovering around the trigger does not flap.
 //! After a clear, the same rule and target stay quiet for `cooldown_s`; an alert still active
-//! is sent again every `renotify_s`. Rules follow the shared `[hours]` calendar (no new alert
+//! is sent again every `renotify_s` until someone acknowledges it. Rules follow the shared `[hours]` calendar (no new alert
 //! outside working hours) unless `working_hours = false` (e.g. a camera down at night).
 //!
 //! | kind | figure | `trigger` unit | target |
@@ -20,7 +20,6 @@
 //! ```toml
 //! [alerts]
 //! language = "vi"
-//! dashboard_url = "https://hcc.example.gov.vn"
 //!
 //! [[alerts.rules]]
 //! id = "hang-cho-dai"
@@ -175,10 +174,6 @@ pub struct AlertsConfig {
     /// Language of messages (a channel may override it).
     #[serde(default)]
     pub language: Language,
-    /// Base address of the dashboard as people reach it (e.g. behind a reverse proxy), for the
-    /// link in each message (`<dashboard_url>/#/alerts/<id>`). Empty: `http://<server.bind>`.
-    #[serde(default)]
-    pub dashboard_url: String,
     /// Retries of undelivered notifications.
     #[serde(default)]
     pub retry: RetryConfig,
@@ -199,7 +194,6 @@ impl Default for AlertsConfig {
         Self {
             enabled: true,
             language: Language::Vi,
-            dashboard_url: String::new(),
             retry: RetryConfig::default(),
             rules: Vec::new(),
             channels: Vec::new(),
@@ -603,16 +597,6 @@ impl AlertsConfig {
     pub(crate) fn check(&self, parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
         let zones = raw_items(parsed.raw, "zones");
         let cameras = raw_items(parsed.raw, "cameras");
-        let url = &self.dashboard_url;
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            errors.push(ConfigError::new(
-                "alerts.dashboard_url",
-                format!(
-                    "'{}' must start with http:// or https://",
-                    self.dashboard_url
-                ),
-            ));
-        }
         let r = &self.retry;
         positive("alerts.retry.initial_s".into(), r.initial_s, errors);
         if !(r.factor.is_finite() && r.factor >= 1.0) {
@@ -965,9 +949,6 @@ mod tests {
         let cfg = Config::from_toml_str(&format!(
             "{BASE}\n{}",
             r#"
-            [alerts]
-            dashboard_url = "https://hcc.example.gov.vn"
-
             [[alerts.rules]]
             id = "hang-cho"
             kind = "queue_length"
@@ -1023,7 +1004,6 @@ mod tests {
         let errs = errors_of(
             r#"
             [alerts]
-            dashboard_url = "hcc.example.gov.vn"
             retry = { initial_s = 0 }
 
             [[alerts.rules]]
@@ -1069,7 +1049,6 @@ mod tests {
         assert_eq!(
             errs,
             [
-                "alerts.dashboard_url: 'hcc.example.gov.vn' must start with http:// or https://",
                 "alerts.retry.initial_s: must be more than 0, is 0",
                 "alerts.channels[0].host: does not apply to a webhook channel",
                 "alerts.channels[0].url: missing (the address to POST to)",

@@ -36,7 +36,7 @@ pub struct NewAlert {
     pub zone: String,
     /// Counter number concerned, if any.
     pub counter: Option<u32>,
-    /// When the condition began (Unix seconds).
+    /// When the alert was raised (Unix seconds); time to acknowledge counts from here.
     pub triggered: f64,
     /// The measured value when it was raised.
     pub value: Option<f64>,
@@ -86,7 +86,7 @@ pub struct AlertRecord {
     pub zone: String,
     /// Counter number concerned, if any.
     pub counter: Option<u32>,
-    /// When the condition began (Unix seconds).
+    /// When the alert was raised (Unix seconds).
     pub triggered: f64,
     /// Measured value when raised.
     pub value: Option<f64>,
