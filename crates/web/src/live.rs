@@ -1,0 +1,95 @@
+//! `GET /api/v1/live`: the hall state as Server-Sent Events.
+//!
+//! Each client first gets the current state, then every published change as it happens
+//! (event `state`, data the [`hallwatch_core::HallState`] JSON, id its `seq`). The JSON is
+//! serialised once per change and shared by all clients through a broadcast channel; a client
+//! that falls behind skips to the latest state. A comment every `sse_keepalive_s` keeps
+//! proxies from closing the connection. Streams end when the server shuts down or the
+//! client's login session ends.
+
+use crate::auth::{Principal, RequireRole, role};
+use crate::state::{AppState, Published};
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+fn event(p: &Published) -> Event {
+    Event::default()
+        .event("state")
+        .id(p.state.seq.to_string())
+        .data(&*p.json)
+}
+
+/// Counts the client while its stream lives.
+struct ClientGuard(AppState);
+
+impl Drop for ClientGuard {
+    fn drop(&mut self) {
+        self.0.metrics().sse_disconnected();
+    }
+}
+
+struct Client {
+    state: AppState,
+    rx: tokio::sync::broadcast::Receiver<Arc<Published>>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    session: Option<String>,
+    first: Option<Arc<Published>>,
+    _guard: ClientGuard,
+}
+
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    RequireRole { principal, .. }: RequireRole<role::Viewer>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let keepalive = Duration::from_secs_f64(state.config().server.sse_keepalive_s.clamp(1.0, 3600.0));
+    // Subscribe before reading the current state so no change falls between the two.
+    let rx = state.inner.changes.subscribe();
+    let first = state.latest_published();
+    state.metrics().sse_connected();
+    let client = Client {
+        rx,
+        shutdown: state.inner.shutdown.subscribe(),
+        session: match principal {
+            Principal::User(u) => Some(u.id),
+            Principal::Token(_) => None,
+        },
+        first: Some(first),
+        _guard: ClientGuard(state.clone()),
+        state,
+    };
+    let stream = futures_util::stream::unfold(client, |mut c| async move {
+        if *c.shutdown.borrow() {
+            return None;
+        }
+        let p = match c.first.take() {
+            Some(p) => p,
+            None => loop {
+                tokio::select! {
+                    r = c.rx.recv() => match r {
+                        Ok(p) => break p,
+                        Err(RecvError::Lagged(_)) => break c.state.latest_published(),
+                        Err(RecvError::Closed) => return None,
+                    },
+                    r = c.shutdown.changed() => {
+                        if r.is_err() || *c.shutdown.borrow() {
+                            return None;
+                        }
+                    }
+                }
+            },
+        };
+        if let Some(id) = &c.session
+            && !c.state.inner.sessions.is_live(id, c.state.now())
+        {
+            return None;
+        }
+        c.state.metrics().sse_sent();
+        Some((Ok(event(&p)), c))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(keepalive))
+}
