@@ -39,6 +39,7 @@ struct Client {
     shutdown: tokio::sync::watch::Receiver<bool>,
     session: Option<String>,
     first: Option<Arc<Published>>,
+    last: Option<Arc<Published>>,
     _guard: ClientGuard,
 }
 
@@ -59,6 +60,7 @@ pub(crate) async fn live(
             Principal::Token(_) => None,
         },
         first: Some(first),
+        last: None,
         _guard: ClientGuard(state.clone()),
         state,
     };
@@ -71,8 +73,17 @@ pub(crate) async fn live(
             None => loop {
                 tokio::select! {
                     r = c.rx.recv() => match r {
-                        Ok(p) => break p,
-                        Err(RecvError::Lagged(_)) => break c.state.latest_published(),
+                        Ok(p) => {
+                            if c.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &p)) {
+                                continue;
+                            }
+                            break p;
+                        }
+                        // Fallen behind: drop the backlog and jump to the latest state.
+                        Err(RecvError::Lagged(_)) => {
+                            c.rx = c.rx.resubscribe();
+                            break c.state.latest_published();
+                        }
                         Err(RecvError::Closed) => return None,
                     },
                     r = c.shutdown.changed() => {
@@ -89,7 +100,9 @@ pub(crate) async fn live(
             return None;
         }
         c.state.metrics().sse_sent();
-        Some((Ok(event(&p)), c))
+        let ev = event(&p);
+        c.last = Some(p);
+        Some((Ok(ev), c))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(keepalive))
 }

@@ -2,6 +2,8 @@
 //! clock the test moves, and request helpers over `tower::ServiceExt::oneshot`.
 #![allow(dead_code)]
 
+pub mod sse;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
