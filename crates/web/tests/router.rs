@@ -78,7 +78,7 @@ async fn public_paths_need_nothing() {
     let h = Harness::new();
     let (status, b, _) = send(h.app(), Method::GET, "/healthz", &Auth::None, None).await;
     assert_eq!((status, b["status"].as_str()), (StatusCode::OK, Some("ok")));
-    for page in ["/", "/login.html", "/app.js", "/i18n.js", "/style.css"] {
+    for page in ["/", "/login.html", "/wall.html", "/common.js", "/i18n.js", "/style.css", "/vendor/uplot/uPlot.iife.min.js", "/vendor/uplot/LICENSE"] {
         let (status, _, headers) = send(h.app(), Method::GET, page, &Auth::None, None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");

@@ -1,0 +1,94 @@
+"use strict";
+
+const activityKey = { serving: "counter.serving", idle: "counter.idle", staff_absent: "counter.staff_absent" };
+
+function cameraStateKey(c) {
+  const s = c.state && c.state.state ? c.state.state : c.state;
+  return "camera." + (s || "starting");
+}
+
+function renderCameras(list, cams) {
+  list.replaceChildren(...cams.map((c) => {
+    const key = cameraStateKey(c);
+    return el("li", { class: "camera " + key.slice(7) },
+      el("strong", {}, c.camera), " ",
+      el("span", { class: "state" }, t(key)), " ",
+      el("span", { class: "sub" }, `${(c.analysed_fps || 0).toFixed(1)} ${t("camera.fps")} · ${c.frames_dropped} ${t("camera.dropped")} · ${c.reconnects} ${t("camera.reconnects")}`));
+  }));
+}
+
+function renderCounters(box, counters) {
+  box.replaceChildren(...counters.map((c) =>
+    el("div", { class: "counter " + c.activity, "data-counter": String(c.counter) },
+      el("div", { class: "name" }, t("counter.name", { n: c.counter })),
+      el("div", { class: "activity" }, t(activityKey[c.activity] || "counter.idle")),
+      el("div", { class: "sub" }, `${t("counter.service_now")}: ${c.activity === "serving" ? fmtDuration(c.serving_for_s) : "–"}`),
+      el("div", { class: "sub" }, `${t("counter.served")}: ${c.served_today} · ${t("counter.mean")}: ${fmtDuration(c.mean_service_s)}`))));
+}
+
+let lastState = null;
+let chart = null;
+let today = null;
+
+function render(s) {
+  lastState = s;
+  document.getElementById("site").textContent = s.site_name || s.site;
+  document.getElementById("waiting-now").textContent = String(s.waiting_now);
+  document.getElementById("zones").replaceChildren(...s.zones.filter((z) => z.role === "waiting").map((z) =>
+    el("li", { "data-zone": z.id }, `${z.name || z.id}: `, el("strong", {}, String(z.people_now)))));
+  const p = s.prediction;
+  document.getElementById("predicted").textContent = p ? fmtMinutes(p.expected_s) : t("predict.none");
+  document.getElementById("predicted-band").textContent = p ? t("predict.band", { lo: fmtMinutes(p.low_s), hi: fmtMinutes(p.high_s) }) : "";
+  document.getElementById("served-today").textContent = String(s.today.served);
+  document.getElementById("arrivals-today").textContent = String(s.today.arrivals);
+  document.getElementById("abandoned-today").textContent = String(s.today.abandoned);
+  document.getElementById("mean-wait").textContent = fmtMinutes(s.today.mean_wait_s);
+  document.getElementById("within-target").textContent = fmtPct(s.today.within_target);
+  renderCounters(document.getElementById("counters"), s.counters);
+  renderCameras(document.getElementById("cameras"), s.cameras);
+  document.getElementById("updated").textContent = fmtClock(s.t);
+  document.getElementById("seq").textContent = String(s.seq);
+  if (today && s.today.arrivals_by_hour && s.today.arrivals_by_hour.length === 24) {
+    today.arrivals_by_hour = s.today.arrivals_by_hour;
+    drawChart();
+  }
+}
+
+function drawChart() {
+  const box = document.getElementById("arrivals-chart");
+  if (!today || typeof uPlot === "undefined") return;
+  const hours = [...Array(24).keys()];
+  const data = [hours, today.arrivals_by_hour.map(Number), today.typical_by_hour.map(Number)];
+  if (chart && chart.hwLang === hwLang()) {
+    chart.setData(data);
+    return;
+  }
+  if (chart) chart.destroy();
+  chart = new uPlot({
+    width: Math.max(300, box.clientWidth - 8), height: 220,
+    scales: { x: { time: false } },
+    axes: [{ label: t("chart.hour") }, {}],
+    series: [
+      { label: t("chart.hour") },
+      { label: t("chart.today"), stroke: "#1f6feb", fill: "rgba(31,111,235,0.15)", width: 2, paths: uPlot.paths.bars({ size: [0.6] }) },
+      { label: t("chart.typical", { n: today.typical_days }), stroke: "#d29922", width: 2, dash: [6, 4] },
+    ],
+  }, data, box);
+  chart.hwLang = hwLang();
+}
+
+async function loadToday() {
+  try {
+    today = await api("/api/v1/today");
+    drawChart();
+  } catch (e) { /* the chart stays empty; the live figures still work */ }
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  await startPage("/");
+  followLive(render);
+  await loadToday();
+  setInterval(loadToday, 10 * 60 * 1000);
+  document.addEventListener("hw-lang", () => { if (lastState) render(lastState); drawChart(); });
+  window.addEventListener("resize", () => { if (chart) chart.setSize({ width: Math.max(300, document.getElementById("arrivals-chart").clientWidth - 8), height: 220 }); });
+});
