@@ -40,6 +40,7 @@ mod auth;
 mod error;
 mod records;
 mod schema;
+mod service;
 mod store;
 mod writer;
 
@@ -59,6 +60,10 @@ pub use error::StoreError;
 pub use records::{
     Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
     ZoneSample, unix_seconds,
+};
+pub use service::{
+    Channel, Dossier, Rating, RatingLevel, Ticket, TicketEvent, TicketEventKind,
+    Upsert,
 };
 pub use store::{BUSY_TIMEOUT, Store};
 pub use writer::{StoreWriter, WriterHandle, WriterOptions, WriterStats};
