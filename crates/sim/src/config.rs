@@ -178,16 +178,17 @@ pub struct CitizenConfig {
     pub walk_speed: f64,
     /// Seconds at the ticket kiosk, uniform between the two bounds. Default 10 to 40.
     pub kiosk_s: [f64; 2],
-    /// Chance that a citizen takes a ticket and leaves before being called for reasons of
-    /// their own (an errand, wrong papers), after a delay uniform in `no_show_after_min`.
-    /// Default 0.04.
+    /// Chance that a citizen takes a ticket and then leaves for reasons of their own (an
+    /// errand, a missing paper, a phone call outside) after a delay uniform in
+    /// `no_show_after_min`, unless called before. Their ticket is then a no-show when called.
+    /// Default 0.06 (about half of them are called before they go).
     pub no_show_prob: f64,
-    /// Bounds of that delay, minutes. Default 2 to 20.
+    /// Bounds of that delay, minutes. Default 1 to 10.
     pub no_show_after_min: [f64; 2],
     /// Mean patience, minutes: a citizen still waiting this long after the ticket gives up and
-    /// leaves (log-normal, cv `patience_cv`). Default 90.
+    /// leaves (log-normal, cv `patience_cv`). Default 60.
     pub patience_mean_min: f64,
-    /// Coefficient of variation of the patience. Default 0.5.
+    /// Coefficient of variation of the patience. Default 0.6.
     pub patience_cv: f64,
     /// Seconds a counter waits for a called citizen who does not come before calling the next
     /// ticket (the ticket is then a no-show). Default 45.
@@ -199,10 +200,10 @@ impl Default for CitizenConfig {
         Self {
             walk_speed: 0.1,
             kiosk_s: [10.0, 40.0],
-            no_show_prob: 0.04,
-            no_show_after_min: [2.0, 20.0],
-            patience_mean_min: 90.0,
-            patience_cv: 0.5,
+            no_show_prob: 0.06,
+            no_show_after_min: [1.0, 10.0],
+            patience_mean_min: 60.0,
+            patience_cv: 0.6,
             no_show_wait_s: 45.0,
         }
     }
@@ -298,9 +299,10 @@ pub struct NoiseConfig {
     /// (ByteTrack's low-score stage may keep them). Default 0.6.
     pub occluded_miss_prob: f64,
     /// Occlusion episodes per hour and person (someone stands in front, a pillar, a bag held
-    /// up): the person is missed for the whole episode. Poisson. Default 3.
+    /// up): the person is missed for the whole episode. Poisson. Default 2.
     pub episodes_per_hour: f64,
-    /// Mean episode, seconds (exponential). Default 4.
+    /// Mean episode, seconds (exponential). Default 3: one in five lasts longer than the
+    /// tracker's 3 s lost buffer plus a frame or two.
     pub episode_mean_s: f64,
     /// Detections below this score are not reported (the detector's lowest threshold, the
     /// tracker's `low_score`). Default 0.2.
@@ -317,8 +319,8 @@ impl Default for NoiseConfig {
             false_positives_per_frame: 0.05,
             occlusion_overlap: 0.45,
             occluded_miss_prob: 0.6,
-            episodes_per_hour: 3.0,
-            episode_mean_s: 4.0,
+            episodes_per_hour: 2.0,
+            episode_mean_s: 3.0,
             min_score: 0.2,
             score: [0.5, 0.95],
         }

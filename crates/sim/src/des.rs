@@ -146,6 +146,16 @@ struct Day<'a> {
     ratings: Vec<RatingEvent>,
 }
 
+/// How far (image widths) towards the door a citizen leaving a counter steps back.
+const STEP_ASIDE: f64 = 0.07;
+
+/// Seconds to sit down or stand up.
+const SIT_S: f64 = 1.5;
+
+/// People come through the door at this fraction of their walking speed (opening it, looking
+/// for the kiosk).
+const DOOR_SPEED: f64 = 0.4;
+
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -210,7 +220,10 @@ impl Day<'_> {
         let from = c.path.at(t).map(|(q, _)| q).unwrap_or(self.layout.kiosk);
         let route = self.layout.route(from, p);
         let at = c.path.walk(self.layout, &route, c.speed);
-        c.path.stay(seated);
+        if seated {
+            c.path.hold(at + SIT_S, 1.0);
+        }
+        c.path.stay();
         c.truth.seated_at = Some(at);
         self.pending.push(i);
         let leave = c.no_show_at.min(c.patience_at);
@@ -226,13 +239,24 @@ impl Day<'_> {
         }
     }
 
-    /// Walks citizen `i` from where they are at `t` out of the door.
+    /// Walks citizen `i` from where they are at `t` out of the door. From a counter they step
+    /// back diagonally towards the door, out of the way of the next citizen coming up.
     fn walk_out(&mut self, i: usize, t: f64) {
         let l = self.layout;
         let c = &mut self.citizens[i];
-        c.path.cut(t);
+        let sit = c.path.cut(t);
+        c.path.hold(t + SIT_S * sit, 0.0);
         let from = c.path.at(t).map(|(q, _)| q).unwrap_or(l.door_in);
-        let mut route = l.route(from, l.door_in);
+        let mut route = vec![from];
+        let at_counter = l.counters.values().any(|s| s.citizen == from);
+        let start = if at_counter {
+            let side = (from.0 - STEP_ASIDE, l.aisle_y);
+            route.push(side);
+            side
+        } else {
+            from
+        };
+        route.extend(l.route(start, l.door_in));
         route.push(l.door_out);
         c.truth.left_at = c.path.walk(l, &route, c.speed);
         c.path.close();
@@ -330,12 +354,13 @@ impl Day<'_> {
         let rating_delay = self.rng.random_range(2.0..8.0);
         let c = &mut self.citizens[i];
         c.called = true;
-        c.path.cut(t);
+        let sit = c.path.cut(t);
+        c.path.hold(t + SIT_S * sit, 0.0);
         let from = c.path.at(t).map(|(q, _)| q).unwrap_or(spot);
         let route = l.route(from, spot);
         let start = c.path.walk(l, &route, c.speed);
         let end = start + service_s;
-        c.path.wait_until(end, false);
+        c.path.hold(end, 0.0);
         c.truth.service_start = Some(start);
         c.truth.service_end = Some(end);
         c.truth.outcome = Outcome::Served;
@@ -487,7 +512,6 @@ pub(crate) fn simulate_day(
     let shares: f64 = cfg.services.iter().map(|s| s.share).sum();
     let mut numbers = vec![0u32; cfg.services.len()];
     let mut citizens = Vec::with_capacity(arrivals.len());
-    let line_x = (layout.door_out.0 + layout.door_in.0) / 2.0;
     let c = &cfg.citizens;
     let patience_mean = c.patience_mean_min * 60.0;
     let patience = LogNormal::from_mean_cv(patience_mean, c.patience_cv).ok();
@@ -510,18 +534,14 @@ pub(crate) fn simulate_day(
         let no_show_after = rng.random_range(c.no_show_after_min[0]..=c.no_show_after_min[1]) * 60.0;
         let patience_s = patience.map_or(patience_mean, |d| d.sample(&mut rng));
         let kiosk_dx = rng.random_range(-0.015..=0.015);
-        // Appear outside the door, pause, walk in (crossing the door at `a`), go to the kiosk.
-        let d1 = layout.dist(layout.door_out, (line_x, layout.door_out.1));
-        let t0 = a - d1 / speed - 1.5;
-        let mut path = Path::new(t0, layout.door_out);
-        path.wait_until(t0 + 1.5, false);
+        // Appear outside the door at `a`, come through it slowly, walk to the kiosk.
+        let mut path = Path::new(a, layout.door_out);
+        path.walk(layout, &[layout.door_in], DOOR_SPEED * speed);
         let kiosk = (layout.kiosk.0 + kiosk_dx, layout.kiosk.1);
-        let mut route = vec![layout.door_out];
-        route.extend(layout.route(layout.door_in, kiosk));
-        let at_kiosk = path.walk(layout, &route, speed);
+        let at_kiosk = path.walk(layout, &layout.route(layout.door_in, kiosk), speed);
         let ticket_at = at_kiosk + kiosk_s;
-        path.wait_until(ticket_at, false);
-        path.stay(false);
+        path.hold(ticket_at, 0.0);
+        path.stay();
         let svc = &cfg.services[service];
         let id = index * 100_000 + n as u64 + 1;
         citizens.push(Citizen {

@@ -158,12 +158,13 @@ impl Layout {
         ((a.0 - b.0).powi(2) + ((a.1 - b.1) * aspect).powi(2)).sqrt()
     }
 
-    /// The true box, in pixels, of a person whose feet are at `p`, standing or seated. People
-    /// further away (higher in the image) look smaller.
-    pub fn person_box(&self, p: P, seated: bool) -> BBox {
+    /// The true box, in pixels, of a person whose feet are at `p`, `sit` 0 standing to 1
+    /// seated (a seated person is 30 % shorter). People further away (higher in the image)
+    /// look smaller.
+    pub fn person_box(&self, p: P, sit: f64) -> BBox {
         let (w, h) = (f64::from(self.width), f64::from(self.height));
         let stand = h * (0.10 + 0.22 * p.1);
-        let bh = if seated { 0.7 * stand } else { stand };
+        let bh = (1.0 - 0.3 * sit.clamp(0.0, 1.0)) * stand;
         let bw = 0.38 * stand;
         let (fx, fy) = (p.0 * w, p.1 * h);
         BBox::new(
@@ -232,10 +233,10 @@ mod tests {
         assert_eq!(r[1].1, l.aisle_y);
         assert_eq!(r[2], (seat.0, l.aisle_y));
         assert_eq!(l.route(l.door_out, l.door_in).len(), 2);
-        let near = l.person_box((0.5, 0.9), false);
-        let far = l.person_box((0.5, 0.3), false);
+        let near = l.person_box((0.5, 0.9), 0.0);
+        let far = l.person_box((0.5, 0.3), 0.0);
         assert!(near.height() > far.height() * 1.5);
-        assert!(l.person_box((0.5, 0.9), true).height() < near.height());
+        assert!(l.person_box((0.5, 0.9), 1.0).height() < near.height());
         assert_eq!(near.foot(), (640.0, 648.0));
     }
 }

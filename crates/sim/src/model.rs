@@ -38,7 +38,7 @@ pub struct CitizenTruth {
     pub service: String,
     /// Ticket number, e.g. `A007`.
     pub ticket: String,
-    /// Crossed the door inwards.
+    /// Came to the door (in view of the camera; through the door a few seconds later).
     pub arrival: f64,
     /// Ticket printed at the kiosk: the wait starts.
     pub ticket_at: f64,

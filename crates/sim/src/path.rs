@@ -30,13 +30,16 @@ pub(crate) fn rng(seed: u64, stream: Stream, index: u64) -> Pcg64 {
     Pcg64::seed_from_u64(s)
 }
 
-/// A point of a walk: where the person is at `t`, and whether they sit there until the next
-/// point (only meaningful when the next point is at the same place).
+/// Seconds people take to reach their walking speed, and to stop.
+pub(crate) const ACCEL_S: f64 = 1.0;
+
+/// A point of a walk: where the person is at `t` and how far they are sitting (0 standing, 1
+/// seated). Between two points both move linearly: a walk, or sitting down and standing up.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Waypoint {
     t: f64,
     p: P,
-    seated: bool,
+    sit: f64,
 }
 
 /// Where a person is over time: points joined by straight walks; an open path keeps its person
@@ -48,10 +51,10 @@ pub(crate) struct Path {
 }
 
 impl Path {
-    /// A person appearing at `p` at `t`.
+    /// A person appearing, standing, at `p` at `t`.
     pub fn new(t: f64, p: P) -> Self {
         Self {
-            wps: vec![Waypoint { t, p, seated: false }],
+            wps: vec![Waypoint { t, p, sit: 0.0 }],
             open: true,
         }
     }
@@ -71,8 +74,9 @@ impl Path {
         if self.open { f64::INFINITY } else { self.last().t }
     }
 
-    /// Where the person is at `t` and whether they are seated; `None` outside the path.
-    pub fn at(&self, t: f64) -> Option<(P, bool)> {
+    /// Where the person is at `t` and how far they sit (0 standing, 1 seated); `None` outside
+    /// the path.
+    pub fn at(&self, t: f64) -> Option<(P, f64)> {
         if t < self.start() || t > self.end() {
             return None;
         }
@@ -80,71 +84,107 @@ impl Path {
         // k >= 1 since t >= start.
         let a = self.wps[k - 1];
         let Some(b) = self.wps.get(k) else {
-            return Some((a.p, a.seated));
+            return Some((a.p, a.sit));
         };
-        if a.p == b.p || b.t <= a.t {
-            return Some((a.p, a.seated));
+        if b.t <= a.t {
+            return Some((b.p, b.sit));
         }
         let f = (t - a.t) / (b.t - a.t);
-        Some(((a.p.0 + f * (b.p.0 - a.p.0), a.p.1 + f * (b.p.1 - a.p.1)), false))
+        Some((
+            (a.p.0 + f * (b.p.0 - a.p.0), a.p.1 + f * (b.p.1 - a.p.1)),
+            a.sit + f * (b.sit - a.sit),
+        ))
     }
 
-    /// Stays at the last point until `t`, seated or standing.
-    pub fn wait_until(&mut self, t: f64, seated: bool) {
-        let n = self.wps.len() - 1;
-        self.wps[n].seated = seated;
+    /// Stays where they are until `t`, sitting down (`sit` 1) or standing up (`sit` 0) along
+    /// the way when it differs from now.
+    pub fn hold(&mut self, t: f64, sit: f64) {
         let last = self.last();
         if t > last.t {
-            self.wps.push(Waypoint {
-                t,
-                p: last.p,
-                seated: false,
-            });
+            self.wps.push(Waypoint { t, p: last.p, sit });
         }
     }
 
-    /// Sits (or stands) at the last point from now on, until cut.
-    pub fn stay(&mut self, seated: bool) {
-        let n = self.wps.len() - 1;
-        self.wps[n].seated = seated;
+    /// Stays at the last point from now on, until cut.
+    pub fn stay(&mut self) {
         self.open = true;
     }
 
-    /// Drops what was planned after `t`: the person is where they were at `t`, standing up to
-    /// go elsewhere.
-    pub fn cut(&mut self, t: f64) {
-        let p = self.at(t).map(|(p, _)| p).unwrap_or(self.last().p);
+    /// Drops what was planned after `t`: the person is where they were at `t`, ready to go
+    /// elsewhere. Returns how far they sit then.
+    pub fn cut(&mut self, t: f64) -> f64 {
+        let (p, sit) = self.at(t).unwrap_or((self.last().p, self.last().sit));
         let k = self.wps.partition_point(|w| w.t <= t);
         self.wps.truncate(k.max(1));
         if self.last().t < t {
-            self.wps.push(Waypoint {
-                t,
-                p,
-                seated: false,
-            });
+            self.wps.push(Waypoint { t, p, sit });
         }
         self.open = true;
+        sit
     }
 
-    /// Walks from the last point through `route` (whose first point is where they are) at
-    /// `speed` image widths per second; returns the arrival time. The path is then closed at
-    /// the arrival: call [`stay`](Self::stay) or [`wait_until`](Self::wait_until) to remain.
+    /// Walks from the last point through `route` (whose first point is where they are),
+    /// standing, at `speed` image widths per second, speeding up over the first
+    /// [`ACCEL_S`] seconds and slowing down over the last (people do not start or stop
+    /// dead); returns the arrival time. The path is then closed at the arrival: call
+    /// [`stay`](Self::stay) or [`hold`](Self::hold) to remain.
     pub fn walk(&mut self, layout: &Layout, route: &[P], speed: f64) -> f64 {
-        let mut last = self.last();
+        let start = self.last();
+        let mut pts = vec![start.p];
         for &p in route {
-            if p == last.p {
-                continue;
+            if pts.last() != Some(&p) {
+                pts.push(p);
             }
-            let t = last.t + layout.dist(last.p, p) / speed;
-            last = Waypoint {
-                t,
-                p,
-                seated: false,
-            };
-            self.wps.push(last);
         }
+        let mut cum = vec![0.0];
+        for w in pts.windows(2) {
+            let d = cum[cum.len() - 1] + layout.dist(w[0], w[1]);
+            cum.push(d);
+        }
+        let total = cum[cum.len() - 1];
         self.open = false;
-        last.t
+        if total <= 0.0 || speed <= 0.0 {
+            return start.t;
+        }
+        // A trapezoid speed profile: accelerate for `ta`, cruise, decelerate for `ta`.
+        let ta = ACCEL_S.min(total / speed);
+        let da = speed * ta / 2.0;
+        let duration = ta + total / speed;
+        let time_at = |s: f64| {
+            if s <= da {
+                (2.0 * s * ta / speed).sqrt()
+            } else if s <= total - da {
+                ta + (s - da) / speed
+            } else {
+                duration - (2.0 * (total - s).max(0.0) * ta / speed).sqrt()
+            }
+        };
+        let point_at = |s: f64| {
+            let k = cum.partition_point(|c| *c < s).clamp(1, pts.len() - 1);
+            let (a, b) = (pts[k - 1], pts[k]);
+            let len = cum[k] - cum[k - 1];
+            let f = if len > 0.0 { ((s - cum[k - 1]) / len).clamp(0.0, 1.0) } else { 1.0 };
+            (a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1))
+        };
+        let mut marks: Vec<f64> = cum[1..].to_vec();
+        for k in 1..=4 {
+            let tt = ta * f64::from(k) / 4.0;
+            let s = speed * tt * tt / (2.0 * ta);
+            marks.push(s);
+            marks.push(total - s);
+        }
+        marks.retain(|s| *s > 0.0 && *s <= total);
+        marks.sort_by(f64::total_cmp);
+        marks.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+        for s in marks {
+            let p = if s >= total { pts[pts.len() - 1] } else { point_at(s) };
+            self.wps.push(Waypoint {
+                t: start.t + time_at(s),
+                p,
+                sit: 0.0,
+            });
+        }
+        start.t + duration
     }
 
     /// Ends the path at its last point.
@@ -172,24 +212,36 @@ mod tests {
     fn a_walk_sits_stands_up_and_leaves() {
         let l = Layout::from_config(&hall_config().expect("hall")).expect("layout");
         let mut path = Path::new(100.0, (0.1, 0.5));
+        // 0.2 image widths at 0.1 per second, plus a second of speeding up and slowing down.
         let arrive = path.walk(&l, &[(0.1, 0.5), (0.3, 0.5)], 0.1);
-        assert!((arrive - 102.0).abs() < 1e-9);
-        path.stay(true);
+        assert!((arrive - 103.0).abs() < 1e-9);
+        path.hold(105.0, 1.0);
+        path.stay();
         assert_eq!(path.end(), f64::INFINITY);
-        assert_eq!(path.at(101.0), Some(((0.2, 0.5), false)));
-        assert_eq!(path.at(500.0), Some(((0.3, 0.5), true)));
-        path.cut(600.0);
+        let (mid, sit) = path.at(101.5).expect("walking");
+        assert!((mid.0 - 0.2).abs() < 1e-9 && mid.1 == 0.5 && sit == 0.0);
+        // Slow at first: a quarter second in, far less than a quarter of a second's walk.
+        let (first, _) = path.at(100.25).expect("walking");
+        assert!(first.0 - 0.1 < 0.1 * 0.25 / 2.0, "{first:?}");
+        assert_eq!(path.at(104.0), Some(((0.3, 0.5), 0.5)));
+        assert_eq!(path.at(500.0), Some(((0.3, 0.5), 1.0)));
+        assert_eq!(path.cut(600.0), 1.0);
+        path.hold(602.0, 0.0);
         let gone = path.walk(&l, &[(0.3, 0.5), (0.5, 0.5)], 0.1);
-        assert!((gone - 602.0).abs() < 1e-9);
-        assert_eq!(path.at(599.0), Some(((0.3, 0.5), true)));
-        assert_eq!(path.at(601.0), Some(((0.4, 0.5), false)));
+        assert!((gone - 605.0).abs() < 1e-9);
+        assert_eq!(path.at(599.0), Some(((0.3, 0.5), 1.0)));
+        assert_eq!(path.at(601.0), Some(((0.3, 0.5), 0.5)));
+        let (p, sit) = path.at(603.5).expect("walking");
+        assert!((p.0 - 0.4).abs() < 1e-9 && sit == 0.0);
         assert_eq!(path.at(99.0), None);
-        assert_eq!(path.at(603.0), None);
+        assert_eq!(path.at(605.5), None);
         // Cut in the middle of a walk: they turn where they are.
         let mut p2 = Path::new(0.0, (0.0, 0.5));
         p2.walk(&l, &[(0.0, 0.5), (1.0, 0.5)], 0.1);
-        p2.cut(5.0);
+        assert_eq!(p2.cut(5.0), 0.0);
+        // At 5 s: 0.05 speeding up, then 4 s at 0.1 per second.
+        assert!((p2.at(5.0).expect("there").0.0 - 0.45).abs() < 1e-9);
         p2.walk(&l, &[(0.5, 0.5), (0.5, 0.5 + 0.1 * 1280.0 / 720.0)], 0.1);
-        assert!((p2.end() - 6.0).abs() < 1e-9);
+        assert!((p2.end() - 7.5).abs() < 1e-9);
     }
 }

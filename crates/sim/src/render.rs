@@ -23,9 +23,9 @@ fn visible(plan: &DayPlan, layout: &Layout, t: f64) -> Vec<Visible> {
         if t < c.path.start() || t > c.path.end() {
             continue;
         }
-        if let Some((p, seated)) = c.path.at(t) {
+        if let Some((p, sit)) = c.path.at(t) {
             v.push(Visible {
-                bbox: layout.person_box(p, seated),
+                bbox: layout.person_box(p, sit),
                 hidden: c.episodes.iter().any(|&(a, b)| a <= t && t < b),
             });
         }
@@ -33,7 +33,7 @@ fn visible(plan: &DayPlan, layout: &Layout, t: f64) -> Vec<Visible> {
     for s in &plan.staff {
         if s.present.iter().any(|&(a, b)| a <= t && t < b) {
             v.push(Visible {
-                bbox: layout.person_box(s.spot, true),
+                bbox: layout.person_box(s.spot, 1.0),
                 hidden: false,
             });
         }
@@ -114,7 +114,7 @@ pub(crate) fn render(
             let y = r.random_range(0.3..0.98);
             let shrink = r.random_range(0.5..1.0);
             let score = r.random_range(0.25..0.6);
-            let b = layout.person_box((x, y), false);
+            let b = layout.person_box((x, y), 0.0);
             let bb = BBox::new(b.x1, b.y2 - b.height() * shrink as f32, b.x2, b.y2).clip(w, h);
             if score >= noise.min_score && bb.area() > 0.0 {
                 out.push(Detection {

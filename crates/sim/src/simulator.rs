@@ -41,6 +41,7 @@ pub struct Simulator {
     frame_base: u64,
     cursor: Cursor,
     now: f64,
+    camera_on: bool,
 }
 
 impl Simulator {
@@ -94,7 +95,14 @@ impl Simulator {
             frame_base: 0,
             cursor: Cursor::default(),
             now: f64::NEG_INFINITY,
+            camera_on: true,
         })
+    }
+
+    /// Switches the camera off (or on again): without it no frames are given out (their
+    /// numbers still advance), for runs that need only the hall's truth and tickets.
+    pub fn set_camera(&mut self, on: bool) {
+        self.camera_on = on;
     }
 
     /// The hallwatch config of the simulated hall: the camera and the zones its detections are
@@ -201,6 +209,9 @@ impl Simulator {
                     break;
                 }
                 c.frame += 1;
+                if !self.camera_on {
+                    continue;
+                }
                 out.frames.push(SimFrame {
                     camera: self.camera.clone(),
                     index: self.frame_base + c.frame,
