@@ -13,6 +13,7 @@ mod live_state;
 mod probe;
 mod replay;
 mod snapshot;
+mod user_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -102,6 +103,10 @@ enum Command {
         #[arg(long)]
         seconds: Option<f64>,
     },
+    /// Dashboard users: add, passwd, role, del, list (`--data-dir DIR` or `--config FILE`).
+    User(user_cmd::UserArgs),
+    /// API tokens for machines (ticket system, kiosks, monitoring): add, list, revoke.
+    Token(user_cmd::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -163,6 +168,14 @@ fn run(command: Command) -> Result<ExitCode> {
                 }
             };
             cli_ingest::run(&cfg, seconds)
+        }
+        Command::User(args) => {
+            user_cmd::run_user(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(args) => {
+            user_cmd::run_token(&args)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { footage } => {
             let footage = match footage {
