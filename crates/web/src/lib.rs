@@ -15,7 +15,9 @@
 //!   and scoped API tokens for machines. Only `/healthz`, `POST /api/v1/login` and the
 //!   static files are public.
 #![deny(missing_docs)]
+#![recursion_limit = "256"]
 
+mod alerts;
 mod api;
 pub mod auth;
 mod error;
@@ -99,6 +101,9 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/tokens/{name}",
             axum::routing::delete(api::delete_token),
         )
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}", get(alerts::one))
+        .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
         .merge(service::routes())
         .route("/api", get(api_not_found).fallback(api_not_found))
         .route("/api/{*rest}", get(api_not_found).fallback(api_not_found));

@@ -174,6 +174,27 @@ fn build() -> Value {
                     "counter": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}}})),
                 "responses": responses(("201", ok("Created", sref("IssuedToken"))), &[("400", "Bad name or scope"), ("409", "Name taken"), ("415", "Not JSON")])}
         },
+        "/api/v1/alerts": {"get": {
+            "summary": "Alerts (Cảnh báo), newest first", "operationId": "alerts",
+            "parameters": [
+                query("state", false, json!({"type": "string", "enum": ["all", "active", "triggered", "acknowledged", "resolved", "unacknowledged"]}), "Lifecycle state"),
+                query("from", false, json!({"type": "number"}), "Triggered at or after (Unix seconds)"),
+                query("to", false, json!({"type": "number"}), "Triggered before (Unix seconds)"),
+                query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 200}), "At most this many"),
+            ],
+            "responses": responses(("200", ok("Alerts", array_of(sref("Alert")))), &[("400", "Bad parameter")])
+        }},
+        "/api/v1/alerts/{id}": {"get": {
+            "summary": "One alert", "operationId": "alert",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "Alert id"}],
+            "responses": responses(("200", ok("The alert", sref("Alert"))), &[("400", "Bad id"), ("404", "No such alert")])
+        }},
+        "/api/v1/alerts/{id}/ack": {"post": {
+            "summary": "Acknowledge an alert (reviewer and admin); the first acknowledgement is kept", "operationId": "ackAlert",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "Alert id"}],
+            "requestBody": body(json!({"type": "object", "additionalProperties": false, "properties": {"note": {"type": "string", "maxLength": 1000}}})),
+            "responses": responses(("200", ok("Acknowledged now (true) or before (false)", json!({"type": "object", "required": ["acknowledged", "alert"], "properties": {"acknowledged": {"type": "boolean"}, "alert": sref("Alert")}}))), &[("400", "Bad id or note"), ("404", "No such alert"), ("415", "Not JSON")])
+        }},
         "/api/v1/tokens/{name}": {"delete": {
             "summary": "Revoke an API token (admin)", "operationId": "deleteToken",
             "parameters": [path_param("name", "Token name")],
@@ -252,6 +273,16 @@ fn build() -> Value {
                     "counter": {"type": "integer"}, "enter": {"type": "number"},
                     "exit": {"type": "number", "nullable": true}, "duration_s": {"type": "number", "nullable": true},
                     "truncated": {"type": "boolean"}}},
+                "Alert": {"type": "object", "required": ["id", "rule", "kind", "severity", "triggered", "state"], "properties": {
+                    "id": {"type": "integer"}, "site": {"type": "string"}, "rule": {"type": "string"},
+                    "kind": {"type": "string"}, "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
+                    "camera": {"type": "string"}, "zone": {"type": "string"},
+                    "counter": {"type": "integer", "nullable": true}, "triggered": {"type": "number"},
+                    "value": {"type": "number", "nullable": true}, "peak": {"type": "number", "nullable": true},
+                    "message": {"type": "string"}, "acknowledged": {"type": "number", "nullable": true},
+                    "ack_by": {"type": "string", "nullable": true}, "ack_note": {"type": "string", "nullable": true},
+                    "resolved": {"type": "number", "nullable": true},
+                    "state": {"type": "string", "enum": ["triggered", "acknowledged", "resolved"]}}},
                 "User": {"type": "object", "required": ["username", "role"], "properties": {
                     "username": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "reviewer", "admin"]},
                     "created": {"type": "number"}, "disabled": {"type": "boolean"}}},

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 /// Every route with a request that passes validation, and the least role that may call it:
 /// 0 viewer (or read token on GET), 1 reviewer, 2 admin, 3 logged-in viewer only (no token),
-/// 4 admin or metrics token, 5 anyone authenticated.
+/// 4 admin or metrics token, 5 anyone authenticated, 6 logged-in reviewer or admin.
 fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, u8)> {
     vec![
         (Method::GET, "/api/v1/state", None, 0),
@@ -26,6 +26,9 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, u8)> {
         (Method::GET, "/api/v1/today", None, 0),
         (Method::GET, "/api/v1/series?from=2026-10-01&to=2026-10-05", None, 0),
         (Method::GET, "/api/v1/sessions?from=2026-10-01&to=2026-10-05", None, 1),
+        (Method::GET, "/api/v1/alerts?state=active", None, 0),
+        (Method::GET, "/api/v1/alerts/1", None, 0),
+        (Method::POST, "/api/v1/alerts/1/ack", Some(json!({"note": "đã xử lý"})), 6),
         (Method::GET, "/api/v1/users", None, 2),
         (Method::POST, "/api/v1/users", Some(json!({"username": "moi", "role": "viewer", "password": "mat-khau-moi-1"})), 2),
         (Method::PATCH, "/api/v1/users/moi", Some(json!({"role": "reviewer"})), 2),
@@ -92,6 +95,7 @@ async fn public_paths_need_nothing() {
 async fn roles_and_scopes_are_enforced_on_every_route() {
     let h = Harness::new();
     h.state.set_snapshot_source(Arc::new(Picture));
+    assert_eq!(insert_alert(&h), 1);
     let viewer = h.login("viewer").await;
     let reviewer = h.login("reviewer").await;
     let admin = h.login("admin").await;
@@ -105,6 +109,7 @@ async fn roles_and_scopes_are_enforced_on_every_route() {
             (3, "viewer" | "reviewer" | "admin") => true,
             (4, "admin" | "metrics") => true,
             (5, _) => true,
+            (6, "reviewer" | "admin") => true,
             _ => false,
         }
     };
@@ -132,6 +137,53 @@ async fn roles_and_scopes_are_enforced_on_every_route() {
             }
         }
     }
+}
+
+fn insert_alert(h: &Harness) -> i64 {
+    let mut store = Store::open(h.dir.path().join("hallwatch.db")).unwrap();
+    store
+        .insert_alert(
+            "thu-nghiem",
+            &hallwatch_store::NewAlert {
+                rule: "hang-dai".into(),
+                kind: hallwatch_config::alerts::AlertKind::QueueLength,
+                severity: hallwatch_config::alerts::Severity::Warning,
+                camera: String::new(),
+                zone: "khu-cho".into(),
+                counter: None,
+                triggered: T0,
+                value: Some(12.0),
+                message: "Số người đang chờ: 12".into(),
+            },
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn alerts_are_listed_and_acknowledged_once_by_a_reviewer() {
+    let h = Harness::new();
+    let id = insert_alert(&h);
+    let viewer = h.login("viewer").await;
+    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/alerts?state=active", &viewer, None).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    assert_eq!(b[0]["id"], id);
+    assert_eq!(b[0]["state"], "triggered");
+    let path = format!("/api/v1/alerts/{id}/ack");
+    let (status, _, _) = send(h.app(), Method::POST, &path, &viewer, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot acknowledge");
+    let reviewer = h.login("reviewer").await;
+    let (status, b, _) = send(h.app(), Method::POST, &path, &reviewer, Some(json!({"note": "đã gọi thêm cán bộ"}))).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    assert_eq!((b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()), (Some(true), Some("reviewer")));
+    let admin = h.login("admin").await;
+    let (_, b, _) = send(h.app(), Method::POST, &path, &admin, Some(json!({}))).await;
+    assert_eq!((b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()), (Some(false), Some("reviewer")), "the first acknowledgement is kept");
+    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/alerts/999/ack", &admin, Some(json!({}))).await;
+    assert_eq!((status, error_code(&b).as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/alerts?state=weird", &viewer, None).await;
+    assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    let (status, _, _) = send(h.app(), Method::GET, "/api/v1/alerts/abc", &viewer, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -502,7 +554,8 @@ async fn the_openapi_document_lists_exactly_the_routes() {
             let p = p
                 .replace("/users/moi", "/users/{username}")
                 .replace("/tokens/may-so", "/tokens/{name}")
-                .replace("/cameras/sanh/", "/cameras/{id}/");
+                .replace("/cameras/sanh/", "/cameras/{id}/")
+                .replace("/alerts/1", "/alerts/{id}");
             format!("{m} {p}")
         })
         .collect();
