@@ -230,10 +230,7 @@ fn smtp_transport(
     };
     let mut builder = builder.port(cfg.effective_port()).timeout(Some(timeout));
     if !cfg.username.is_empty() {
-        builder = builder.credentials(Credentials::new(
-            cfg.username.clone(),
-            cfg.password.clone(),
-        ));
+        builder = builder.credentials(Credentials::new(cfg.username.clone(), cfg.password.clone()));
     }
     Ok(builder.build())
 }
@@ -282,15 +279,15 @@ async fn mqtt_publish(
                     waiting.insert(pkid);
                 }
             }
-            Event::Incoming(Packet::PubAck(a)) if qos == QoS::AtLeastOnce => {
-                if waiting.remove(&a.pkid) {
-                    outstanding -= 1;
-                }
+            Event::Incoming(Packet::PubAck(a))
+                if qos == QoS::AtLeastOnce && waiting.remove(&a.pkid) =>
+            {
+                outstanding -= 1;
             }
-            Event::Incoming(Packet::PubComp(c)) if qos == QoS::ExactlyOnce => {
-                if waiting.remove(&c.pkid) {
-                    outstanding -= 1;
-                }
+            Event::Incoming(Packet::PubComp(c))
+                if qos == QoS::ExactlyOnce && waiting.remove(&c.pkid) =>
+            {
+                outstanding -= 1;
             }
             _ => {}
         }

@@ -422,7 +422,10 @@ pub fn payload(n: &Notice, lang: Language, ctx: &MessageContext) -> Payload {
         counter: n.target.counter,
         target_name: n.target_name.clone(),
         since: n.since,
-        since_local: ctx.local(n.since).map(|d| d.to_rfc3339()).unwrap_or_default(),
+        since_local: ctx
+            .local(n.since)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default(),
         raised: n.raised,
         t: n.t,
         value: n.value,
@@ -555,7 +558,10 @@ mod tests {
         n.target_name = "Sảnh chính".into();
         n.value = 310.0;
         let r = render(&n, Language::Vi, &ctx());
-        assert!(r.subject.contains("Camera mất tín hiệu – Camera Sảnh chính"));
+        assert!(
+            r.subject
+                .contains("Camera mất tín hiệu – Camera Sảnh chính")
+        );
         assert!(r.text.contains("Mất tín hiệu: 5 phút"), "{}", r.text);
     }
 }

@@ -31,8 +31,8 @@ use crate::message::{MessageContext, Notice, render};
 use hallwatch_config::Config;
 use hallwatch_config::alerts::{ChannelConfig, ChannelKind, Language, RetryConfig, Severity};
 use hallwatch_store::{
-    AlertQuery, AlertStateFilter, DeliveryAttempt, DeliveryQuery, DeliveryState,
-    NewAlert, NewDelivery, Store, StoreError,
+    AlertQuery, AlertStateFilter, DeliveryAttempt, DeliveryQuery, DeliveryState, NewAlert,
+    NewDelivery, Store, StoreError,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -143,14 +143,15 @@ impl Notifier {
             store,
         );
         let name = |id: &String, name: &String| {
-            (
-                id.clone(),
-                if name.is_empty() { id } else { name }.clone(),
-            )
+            (id.clone(), if name.is_empty() { id } else { name }.clone())
         };
         n.names = Names {
             zones: config.zones.iter().map(|z| name(&z.id, &z.name)).collect(),
-            cameras: config.cameras.iter().map(|c| name(&c.id, &c.name)).collect(),
+            cameras: config
+                .cameras
+                .iter()
+                .map(|c| name(&c.id, &c.name))
+                .collect(),
             levels: a.rules.iter().map(|r| (r.id.clone(), r.trigger)).collect(),
         };
         Ok(n)

@@ -94,10 +94,13 @@ fn fires_after_for_s_and_a_dip_restarts_the_count() {
     assert_eq!(ev.level, Some(10.0));
     assert_eq!(ev.kind, AlertKind::QueueLength);
     assert_eq!(ev.severity, Severity::Warning);
-    assert_eq!(ev.target, Target {
-        zone: "khu-cho".into(),
-        ..Target::default()
-    });
+    assert_eq!(
+        ev.target,
+        Target {
+            zone: "khu-cho".into(),
+            ..Target::default()
+        }
+    );
     assert_eq!(ev.target_name, "Khu chờ A");
     assert_eq!(e.active().len(), 1);
 }
@@ -112,7 +115,13 @@ fn no_flapping_around_either_threshold() {
     // than clear_for_s, but not below clear_below), 50 s at 11: still one alert.
     events = run(&mut e, t0 + 310.0, t0 + 310.0 + H, 10.0, |t| {
         let phase = (t - t0 - 310.0) % 250.0;
-        hall(if phase < 100.0 { 9.0 } else if phase < 200.0 { 7.0 } else { 11.0 })
+        hall(if phase < 100.0 {
+            9.0
+        } else if phase < 200.0 {
+            7.0
+        } else {
+            11.0
+        })
     });
     assert!(events.is_empty(), "{events:?}");
     // Hovering around the clear level (5 / 7): the calm never lasts 120 s.
@@ -175,7 +184,9 @@ fn renotifies_every_interval_while_active() {
 fn silent_outside_working_hours_and_resolved_at_closing() {
     let mut e = engine(vec![queue_rule()]);
     // Long queue from 06:00: the hall opens at 07:30, the count starts then.
-    let mut events = run(&mut e, MONDAY + 6.0 * H, MONDAY + 8.0 * H, 10.0, |_| hall(20.0));
+    let mut events = run(&mut e, MONDAY + 6.0 * H, MONDAY + 8.0 * H, 10.0, |_| {
+        hall(20.0)
+    });
     assert_eq!(
         kinds(&events),
         [(EventKind::Triggered, MONDAY + 7.5 * H + 300.0)]
@@ -183,7 +194,9 @@ fn silent_outside_working_hours_and_resolved_at_closing() {
     assert_eq!(events[0].since, MONDAY + 7.5 * H);
     // Still long at lunch (11:30): resolved at closing, reason closed; nothing over lunch;
     // raised again 300 s after the afternoon session opens (no cooldown after a closing).
-    events = run(&mut e, MONDAY + 8.0 * H, MONDAY + 14.0 * H, 10.0, |_| hall(20.0));
+    events = run(&mut e, MONDAY + 8.0 * H, MONDAY + 14.0 * H, 10.0, |_| {
+        hall(20.0)
+    });
     assert_eq!(
         kinds(&events),
         [
@@ -229,7 +242,9 @@ fn camera_down_is_detected_at_any_hour_when_the_rule_says_so() {
         attempt: 3,
         retry_in_s: 4.0,
     };
-    let mut events = run(&mut e, t0, t0 + 60.0, 10.0, |_| with_camera(CameraState::Running));
+    let mut events = run(&mut e, t0, t0 + 60.0, 10.0, |_| {
+        with_camera(CameraState::Running)
+    });
     assert!(events.is_empty());
     events = run(&mut e, t0 + 60.0, t0 + 300.0, 10.0, |t| {
         with_camera(if t < t0 + 200.0 {
@@ -244,12 +259,20 @@ fn camera_down_is_detected_at_any_hour_when_the_rule_says_so() {
     assert_eq!(ev.target.camera, "sanh");
     assert_eq!(ev.target_name, "Sảnh chính");
     assert_eq!(ev.severity, Severity::Critical);
-    events = run(&mut e, t0 + 300.0, t0 + 400.0, 10.0, |_| with_camera(CameraState::Running));
+    events = run(&mut e, t0 + 300.0, t0 + 400.0, 10.0, |_| {
+        with_camera(CameraState::Running)
+    });
     assert_eq!(kinds(&events), [(EventKind::Resolved, t0 + 330.0)]);
     assert_eq!(events[0].peak, 230.0);
     // A file that finished or a camera stopped on purpose is not down.
-    for s in [CameraState::Finished, CameraState::Stopped, CameraState::Starting] {
-        let events = run(&mut e, t0 + 2000.0, t0 + 3000.0, 10.0, |_| with_camera(s.clone()));
+    for s in [
+        CameraState::Finished,
+        CameraState::Stopped,
+        CameraState::Starting,
+    ] {
+        let events = run(&mut e, t0 + 2000.0, t0 + 3000.0, 10.0, |_| {
+            with_camera(s.clone())
+        });
         assert!(events.is_empty(), "{s:?}");
     }
     // The same rule following working hours stays silent at night.
@@ -349,7 +372,10 @@ fn predicted_wait_and_hall_wide_queue() {
             .iter()
             .map(|e| (e.rule.as_str(), e.t, e.value))
             .collect::<Vec<_>>(),
-        [("cho-lau", t0 + 360.0, 40.0), ("dong-nguoi", t0 + 360.0, 26.0)]
+        [
+            ("cho-lau", t0 + 360.0, 40.0),
+            ("dong-nguoi", t0 + 360.0, 26.0)
+        ]
     );
     assert_eq!(events[1].target, Target::default());
     assert_eq!(events[1].target_name, "Trung tâm PVHCC xã An Phú");
