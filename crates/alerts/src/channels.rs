@@ -17,6 +17,7 @@ use hallwatch_config::alerts::{ChannelConfig, ChannelKind, Language, SmtpSecurit
 use hmac::{Hmac, Mac};
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Outgoing, Packet, QoS};
 use std::collections::HashSet;
@@ -221,14 +222,28 @@ fn smtp_transport(
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let host = cfg.host.as_str();
-    let builder = match cfg.security {
-        SmtpSecurity::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| format!("SMTP STARTTLS to {host}: {e}"))?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|e| format!("SMTP TLS to {host}: {e}"))?,
+    let tls = || -> Result<TlsParameters, String> {
+        let mut params = TlsParameters::builder(host.to_string());
+        if !cfg.ca_file.is_empty() {
+            let pem = std::fs::read(&cfg.ca_file)
+                .map_err(|e| format!("cannot read ca_file {}: {e}", cfg.ca_file))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| format!("ca_file {}: {e}", cfg.ca_file))?;
+            params = params.add_root_certificate(cert);
+        }
+        params
+            .build()
+            .map_err(|e| format!("SMTP TLS settings for {host}: {e}"))
     };
-    let mut builder = builder.port(cfg.effective_port()).timeout(Some(timeout));
+    let tls = match cfg.security {
+        SmtpSecurity::Plain => Tls::None,
+        SmtpSecurity::Starttls => Tls::Required(tls()?),
+        SmtpSecurity::Tls => Tls::Wrapper(tls()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        .tls(tls)
+        .port(cfg.effective_port())
+        .timeout(Some(timeout));
     if !cfg.username.is_empty() {
         builder = builder.credentials(Credentials::new(cfg.username.clone(), cfg.password.clone()));
     }

@@ -333,6 +333,176 @@ async fn smtp_server_receives_the_alert_mail() {
     .await
 }
 
+/// A CA and a server certificate for 127.0.0.1 signed by it, made with openssl: (ca, cert,
+/// key) paths.
+fn hall_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Hall test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_over_starttls_and_implicit_tls_checks_the_certificate() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, cert, key) = hall_ca(dir.path());
+        let python = Path::new(&std::env::var("HALLWATCH_PYTOOLS").expect("HALLWATCH_PYTOOLS"))
+            .join("python");
+        // STARTTLS required by the server (aiosmtpd refuses mail before it), and SMTPS.
+        let (p1, p2) = (free_port(), free_port());
+        let (box1, box2) = (dir.path().join("starttls"), dir.path().join("smtps"));
+        let _starttls = start(
+            Command::new(&python)
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{p1}"))
+                .arg("--tlscert")
+                .arg(&cert)
+                .arg("--tlskey")
+                .arg(&key)
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&box1),
+            p1,
+        );
+        let _smtps = start(
+            Command::new(&python)
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{p2}"))
+                .arg("--smtpscert")
+                .arg(&cert)
+                .arg("--smtpskey")
+                .arg(&key)
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&box2),
+            p2,
+        );
+        let channel = |id: &str, port: u16, security: &str, ca: Option<&Path>| {
+            let ca = ca
+                .map(|p| format!("ca_file = \"{}\"", p.display()))
+                .unwrap_or_default();
+            format!(
+                r#"
+                [[alerts.channels]]
+                id = "{id}"
+                kind = "email"
+                host = "127.0.0.1"
+                port = {port}
+                security = "{security}"
+                {ca}
+                from = "hallwatch@an-phu.example.gov.vn"
+                to = ["truong-bo-phan@an-phu.example.gov.vn"]
+                language = "en"
+                "#
+            )
+        };
+        let mut s = setup(&format!(
+            "{}{}{}",
+            channel("starttls", p1, "starttls", Some(&ca)),
+            channel("smtps", p2, "tls", Some(&ca)),
+            channel("untrusted", p1, "starttls", None),
+        ));
+        let n = s.notifier();
+        n.sender().send(triggered(&mut s.engine)).unwrap();
+        for ch in ["starttls", "smtps"] {
+            let d = s.settled(ch, 1, Duration::from_secs(30)).await;
+            assert_eq!(
+                (d[0].state, d[0].attempts),
+                (DeliveryState::Delivered, 1),
+                "{ch}: {d:?}"
+            );
+        }
+        for mailbox in [&box1, &box2] {
+            let mails = read_maildir(mailbox);
+            assert_eq!(mails.len(), 1, "{mails:?}");
+            assert_eq!(
+                mails[0]["subject"],
+                "[Warning] Long queue – Khu chờ A – Trung tâm PVHCC xã An Phú"
+            );
+        }
+        // Without the hall's CA the server's certificate is refused: no mail sent in clear.
+        let d = s.settled("untrusted", 1, Duration::from_secs(30)).await;
+        assert_eq!(d[0].state, DeliveryState::Failed, "{d:?}");
+        assert!(
+            d[0].last_error.to_lowercase().contains("certificate"),
+            "{}",
+            d[0].last_error
+        );
+        assert_eq!(read_maildir(&box1).len(), 1);
+        n.shutdown(Duration::from_secs(5)).await.unwrap();
+    })
+    .await
+}
+
 // ---------------------------------------------------------------------------------------------
 // MQTT
 

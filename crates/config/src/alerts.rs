@@ -476,6 +476,10 @@ pub struct ChannelConfig {
     /// email: recipients.
     #[serde(default)]
     pub to: Vec<String>,
+    /// email: a PEM file of CA certificates trusted besides the system's, for a mail server
+    /// whose certificate an internal CA signed (`starttls` and `tls` only).
+    #[serde(default)]
+    pub ca_file: String,
     /// mqtt: client id (empty: `hallwatch-<site id>`).
     #[serde(default)]
     pub client_id: String,
@@ -521,6 +525,7 @@ impl ChannelConfig {
             password: String::new(),
             from: String::new(),
             to: Vec::new(),
+            ca_file: String::new(),
             client_id: String::new(),
             topic_prefix: default_topic_prefix(),
             qos: default_qos(),
@@ -791,7 +796,7 @@ fn check_channel(
     let kind = c.kind;
     let defaults = ChannelConfig::new("", kind);
     // (field, written with a non-default value, kinds it applies to)
-    let fields: [(&str, bool, &[ChannelKind]); 11] = [
+    let fields: [(&str, bool, &[ChannelKind]); 12] = [
         ("url", !c.url.is_empty(), &[ChannelKind::Webhook]),
         ("secret", !c.secret.is_empty(), &[ChannelKind::Webhook]),
         (
@@ -821,6 +826,7 @@ fn check_channel(
         ),
         ("from", !c.from.is_empty(), &[ChannelKind::Email]),
         ("to", !c.to.is_empty(), &[ChannelKind::Email]),
+        ("ca_file", !c.ca_file.is_empty(), &[ChannelKind::Email]),
         ("client_id", !c.client_id.is_empty(), &[ChannelKind::Mqtt]),
         (
             "topic_prefix",
@@ -875,6 +881,12 @@ fn check_channel(
                         format!("'{a}' is not a mail address"),
                     ));
                 }
+            }
+            if !c.ca_file.is_empty() && c.security == SmtpSecurity::Plain {
+                errors.push(ConfigError::new(
+                    format!("{p}.ca_file"),
+                    "does not apply to security = \"plain\" (no TLS)",
+                ));
             }
             if c.password.is_empty() != c.username.is_empty() {
                 errors.push(ConfigError::new(
