@@ -467,3 +467,13 @@ fn disabled_rules_and_sections_evaluate_nothing() {
     .unwrap();
     assert!(AlertEngine::from_config(&config).unwrap().is_empty());
 }
+
+#[test]
+fn the_example_config_builds_an_engine() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hall.toml");
+    let config = hallwatch_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let e = AlertEngine::from_config(&config).unwrap();
+    assert!(!e.is_empty());
+    assert_eq!(e.satisfaction_windows(), [3600.0]);
+    assert_eq!(config.alerts.rules.len(), 5);
+}
