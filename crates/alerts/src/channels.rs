@@ -227,8 +227,8 @@ fn smtp_transport(
         if !cfg.ca_file.is_empty() {
             let pem = std::fs::read(&cfg.ca_file)
                 .map_err(|e| format!("cannot read ca_file {}: {e}", cfg.ca_file))?;
-            let cert = Certificate::from_pem(&pem)
-                .map_err(|e| format!("ca_file {}: {e}", cfg.ca_file))?;
+            let cert =
+                Certificate::from_pem(&pem).map_err(|e| format!("ca_file {}: {e}", cfg.ca_file))?;
             params = params.add_root_certificate(cert);
         }
         params

@@ -95,6 +95,9 @@ pub enum ResolveReason {
     Cleared,
     /// The hall closed (lunch break, end of day) while the rule follows working hours.
     Closed,
+    /// Hallwatch restarted while the alert was active (set by the notifier; the new run's
+    /// engine raises a new alert if the condition still holds).
+    Restart,
 }
 
 /// One thing that happened to one alert.

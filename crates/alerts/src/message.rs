@@ -153,7 +153,7 @@ pub struct Payload {
     pub version: u32,
     /// `triggered`, `renotify` or `resolved`.
     pub event: DeliveryEvent,
-    /// `cleared` or `closed` for resolved events.
+    /// `cleared`, `closed` or `restart` for resolved events.
     pub reason: Option<ResolveReason>,
     /// The alert's id (dashboard `#/alerts/<id>`).
     pub alert_id: i64,
@@ -384,9 +384,15 @@ pub fn render(n: &Notice, lang: Language, ctx: &MessageContext) -> Rendered {
             (Language::Vi, Some(ResolveReason::Closed)) => {
                 format!("Kết thúc lúc {} (hết giờ làm việc)", hm(n.t))
             }
+            (Language::Vi, Some(ResolveReason::Restart)) => {
+                format!("Kết thúc lúc {} (hệ thống khởi động lại)", hm(n.t))
+            }
             (Language::Vi, _) => format!("Kết thúc lúc {} (kéo dài {lasted} phút)", hm(n.t)),
             (Language::En, Some(ResolveReason::Closed)) => {
                 format!("Ended at {} (hall closed)", hm(n.t))
+            }
+            (Language::En, Some(ResolveReason::Restart)) => {
+                format!("Ended at {} (hallwatch restarted)", hm(n.t))
             }
             (Language::En, _) => format!("Ended at {} (lasted {lasted} min)", hm(n.t)),
         });

@@ -18,21 +18,22 @@
 //! active alerts (JSON: `active`, `by_severity`, `alerts`), published at start (no alert
 //! active) and after every change.
 //!
-//! At start the notifier resolves alerts a previous run left active (the engine starts
-//! afresh and raises a new alert if the condition still holds) and resumes the deliveries it
-//! left pending, unless older than a day (marked failed, "expired").
+//! At start the notifier resumes the deliveries a previous run left pending (unless older than
+//! a day: marked failed, "expired"), and resolves the alerts it left active — the engine
+//! starts afresh and raises a new alert if the condition still holds — telling the channels
+//! that had been notified of them (resolved, reason `restart`).
 //!
 //! Times stored for deliveries (created, attempts, next try) are the wall clock.
 
 use crate::AlertsError;
 use crate::channels::{Channel, MqttState};
-use crate::engine::{AlertEvent, EventKind, Target};
+use crate::engine::{AlertEvent, EventKind, ResolveReason, Target};
 use crate::message::{MessageContext, Notice, render};
 use hallwatch_config::Config;
 use hallwatch_config::alerts::{ChannelConfig, ChannelKind, Language, RetryConfig, Severity};
 use hallwatch_store::{
-    AlertQuery, AlertStateFilter, DeliveryAttempt, DeliveryQuery, DeliveryState, NewAlert,
-    NewDelivery, Store, StoreError,
+    AlertQuery, AlertRecord, AlertStateFilter, DeliveryAttempt, DeliveryEvent, DeliveryQuery,
+    DeliveryState, NewAlert, NewDelivery, Store, StoreError,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -385,20 +386,31 @@ impl Core {
     async fn recover(&mut self) -> Result<(), AlertsError> {
         let site = self.site.clone();
         let t = now();
+        // Alerts left active, resolved now, with the channels that were told about them.
         let closed = db(&self.store, move |s| {
             let active = s.alerts(&AlertQuery {
                 state: Some(AlertStateFilter::Active),
                 ..AlertQuery::site(site)
             })?;
-            for a in &active {
+            let mut out = Vec::new();
+            for mut a in active {
                 s.resolve_alert(a.id, t)?;
+                a.resolved = Some(t);
+                let mut told: Vec<String> = s
+                    .deliveries_of(a.id)?
+                    .into_iter()
+                    .map(|d| d.channel)
+                    .collect();
+                told.sort();
+                told.dedup();
+                out.push((a, told));
             }
-            Ok(active.len())
+            Ok(out)
         })
         .await?;
-        if closed > 0 {
+        if !closed.is_empty() {
             tracing::info!(
-                count = closed,
+                count = closed.len(),
                 "alerts: resolved the alerts a previous run left active"
             );
         }
@@ -444,23 +456,51 @@ impl Core {
             let (Some(alert), Some(route)) = (alert, route) else {
                 continue;
             };
-            let target_name = if !alert.zone.is_empty() {
-                self.names.zones.get(&alert.zone).cloned()
-            } else if !alert.camera.is_empty() {
-                self.names.cameras.get(&alert.camera).cloned()
-            } else {
-                Some(self.ctx.site_name.clone())
-            }
-            .unwrap_or_else(|| format!("{}{}", alert.zone, alert.camera));
-            let level = self.names.levels.get(&alert.rule).copied().flatten();
-            let notice = Notice::from_record(&alert, d.event, target_name, level);
+            let notice = self.notice_from_record(&alert, d.event);
             let _ = route.tx.send(Job {
                 delivery: d.id,
                 attempts: d.attempts,
                 notice: Arc::new(notice),
             });
         }
+        // Then tell the channels that heard of the closed alerts that they are over.
+        for (alert, told) in closed {
+            let mut notice = self.notice_from_record(&alert, DeliveryEvent::Resolved);
+            notice.reason = Some(ResolveReason::Restart);
+            let notice = Arc::new(notice);
+            for route in &self.routes {
+                if !(route.cfg.send_resolved && told.contains(&route.cfg.id)) {
+                    continue;
+                }
+                let new = NewDelivery {
+                    alert: alert.id,
+                    channel: route.cfg.id.clone(),
+                    event: DeliveryEvent::Resolved,
+                    created: t,
+                };
+                let delivery = db(&self.store, move |s| s.insert_delivery(&new)).await?;
+                let _ = route.tx.send(Job {
+                    delivery,
+                    attempts: 0,
+                    notice: Arc::clone(&notice),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// The notice of `event` about a stored alert, with names and level from the config.
+    fn notice_from_record(&self, alert: &AlertRecord, event: DeliveryEvent) -> Notice {
+        let target_name = if !alert.zone.is_empty() {
+            self.names.zones.get(&alert.zone).cloned()
+        } else if !alert.camera.is_empty() {
+            self.names.cameras.get(&alert.camera).cloned()
+        } else {
+            Some(self.ctx.site_name.clone())
+        }
+        .unwrap_or_else(|| format!("{}{}", alert.zone, alert.camera));
+        let level = self.names.levels.get(&alert.rule).copied().flatten();
+        Notice::from_record(alert, event, target_name, level)
     }
 
     async fn handle(&mut self, ev: &AlertEvent) -> Result<(), AlertsError> {

@@ -905,8 +905,8 @@ async fn undelivered_notifications_resume_after_a_restart_and_acknowledged_alert
         assert_eq!(d[0].state, DeliveryState::Pending);
         n.shutdown(Duration::from_secs(5)).await.unwrap();
 
-        // The receiver comes up on that port; a new run delivers what was pending and closes
-        // the alert the previous run left active.
+        // The receiver comes up on that port; a new run delivers what was pending, closes the
+        // alert the previous run left active and says so to the channel that knew of it.
         let st: Shared = Arc::new(Mutex::new(Receiver::default()));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -922,9 +922,24 @@ async fn undelivered_notifications_resume_after_a_restart_and_acknowledged_alert
             engine: AlertEngine::from_config(&s.config).unwrap(),
         };
         let n2 = s2.notifier();
-        let d = s2.settled("hook", 1, Duration::from_secs(20)).await;
-        assert_eq!((d[0].state, d[0].attempts), (DeliveryState::Delivered, 2));
-        assert_eq!(st.lock().unwrap().accepted.len(), 1);
+        let d = s2.settled("hook", 2, Duration::from_secs(20)).await;
+        assert_eq!(
+            d.iter()
+                .map(|d| (d.event, d.state, d.attempts))
+                .collect::<Vec<_>>(),
+            [
+                (DeliveryEvent::Triggered, DeliveryState::Delivered, 2),
+                (DeliveryEvent::Resolved, DeliveryState::Delivered, 1),
+            ]
+        );
+        let accepted = st.lock().unwrap().accepted.clone();
+        assert_eq!(accepted.len(), 2);
+        let ended = accepted
+            .iter()
+            .find(|(event, _, _)| event == "resolved")
+            .unwrap_or_else(|| panic!("{accepted:?}"));
+        assert_eq!(ended.2["reason"], "restart");
+        assert_eq!(ended.2["alert_id"], d[0].alert);
         let store = Store::open(&s.db).unwrap();
         assert!(
             store
@@ -941,7 +956,7 @@ async fn undelivered_notifications_resume_after_a_restart_and_acknowledged_alert
         assert_eq!(events.len(), 1);
         n2.sender().send(events).unwrap();
         n2.flush().await.unwrap();
-        s2.settled("hook", 2, Duration::from_secs(20)).await;
+        s2.settled("hook", 3, Duration::from_secs(20)).await;
         let id = store
             .alerts(&AlertQuery {
                 state: Some(AlertStateFilter::Active),
@@ -968,10 +983,10 @@ async fn undelivered_notifications_resume_after_a_restart_and_acknowledged_alert
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             s2.deliveries("hook").len(),
-            2,
+            3,
             "no delivery for the re-notify"
         );
-        assert_eq!(st.lock().unwrap().accepted.len(), 2);
+        assert_eq!(st.lock().unwrap().accepted.len(), 3);
         n2.shutdown(Duration::from_secs(5)).await.unwrap();
     })
     .await
