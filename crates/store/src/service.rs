@@ -53,9 +53,7 @@ pub struct Ticket {
 impl Ticket {
     /// Wait in seconds: issued -> called (None until called, or if the times are reversed).
     pub fn wait_s(&self) -> Option<f64> {
-        self.called
-            .map(|c| c - self.issued)
-            .filter(|w| *w >= 0.0)
+        self.called.map(|c| c - self.issued).filter(|w| *w >= 0.0)
     }
 
     /// Service time in seconds: called -> finished (None until both are known and ordered).
@@ -360,7 +358,11 @@ impl Store {
     /// Applies one ticket event. `Issued` creates the ticket (or replaces its issue time and
     /// service); the others need the ticket to exist ([`StoreError::InvalidRecord`] names it
     /// otherwise) and set their time (and counter). Re-sending an event changes nothing.
-    pub fn apply_ticket_event(&mut self, site: &str, ev: &TicketEvent) -> Result<Upsert, StoreError> {
+    pub fn apply_ticket_event(
+        &mut self,
+        site: &str,
+        ev: &TicketEvent,
+    ) -> Result<Upsert, StoreError> {
         check_day(&ev.day)?;
         nonempty("ticket event", "number", &ev.number)?;
         finite("ticket event", "t", ev.t)?;
@@ -416,7 +418,12 @@ impl Store {
     }
 
     /// One ticket.
-    pub fn ticket(&self, site: &str, day: &str, number: &str) -> Result<Option<Ticket>, StoreError> {
+    pub fn ticket(
+        &self,
+        site: &str,
+        day: &str,
+        number: &str,
+    ) -> Result<Option<Ticket>, StoreError> {
         read_ticket(&self.conn, site, day, number).map_err(|e| self.err("reading a ticket", e))
     }
 
@@ -478,10 +485,14 @@ impl Store {
                     r.get::<_, String>(3)?,
                     Rating {
                         t: r.get(0)?,
-                        counter: r.get::<_, Option<i64>>(1)?.and_then(|c| u32::try_from(c).ok()),
+                        counter: r
+                            .get::<_, Option<i64>>(1)?
+                            .and_then(|c| u32::try_from(c).ok()),
                         ticket: r.get(2)?,
                         level: RatingLevel::Dissatisfied,
-                        score: r.get::<_, Option<i64>>(4)?.and_then(|c| u32::try_from(c).ok()),
+                        score: r
+                            .get::<_, Option<i64>>(4)?
+                            .and_then(|c| u32::try_from(c).ok()),
                         scale_max: r
                             .get::<_, Option<i64>>(5)?
                             .and_then(|c| u32::try_from(c).ok()),
@@ -693,7 +704,11 @@ fn write_ticket(conn: &rusqlite::Connection, site: &str, t: &Ticket) -> rusqlite
     })
 }
 
-fn upsert_ticket_tx(conn: &rusqlite::Connection, site: &str, t: &Ticket) -> rusqlite::Result<Upsert> {
+fn upsert_ticket_tx(
+    conn: &rusqlite::Connection,
+    site: &str,
+    t: &Ticket,
+) -> rusqlite::Result<Upsert> {
     let merged = match read_ticket(conn, site, &t.day, &t.number)? {
         Some(old) => merge_ticket(&old, t),
         None => t.clone(),
@@ -733,15 +748,33 @@ mod tests {
             },
             T0,
         );
-        assert_eq!(s.apply_ticket_event("hall", &issued).unwrap(), Upsert::Inserted);
-        assert_eq!(s.apply_ticket_event("hall", &issued).unwrap(), Upsert::Unchanged);
+        assert_eq!(
+            s.apply_ticket_event("hall", &issued).unwrap(),
+            Upsert::Inserted
+        );
+        assert_eq!(
+            s.apply_ticket_event("hall", &issued).unwrap(),
+            Upsert::Unchanged
+        );
         let called = ev("A001", TicketEventKind::Called { counter: 3 }, T0 + 600.0);
-        assert_eq!(s.apply_ticket_event("hall", &called).unwrap(), Upsert::Updated);
+        assert_eq!(
+            s.apply_ticket_event("hall", &called).unwrap(),
+            Upsert::Updated
+        );
         let finished = ev("A001", TicketEventKind::Finished { counter: 3 }, T0 + 900.0);
-        assert_eq!(s.apply_ticket_event("hall", &finished).unwrap(), Upsert::Updated);
-        assert_eq!(s.apply_ticket_event("hall", &finished).unwrap(), Upsert::Unchanged);
+        assert_eq!(
+            s.apply_ticket_event("hall", &finished).unwrap(),
+            Upsert::Updated
+        );
+        assert_eq!(
+            s.apply_ticket_event("hall", &finished).unwrap(),
+            Upsert::Unchanged
+        );
         // A late duplicate 'issued' keeps what the later events set.
-        assert_eq!(s.apply_ticket_event("hall", &issued).unwrap(), Upsert::Unchanged);
+        assert_eq!(
+            s.apply_ticket_event("hall", &issued).unwrap(),
+            Upsert::Unchanged
+        );
         let t = s.ticket("hall", "2026-10-05", "A001").unwrap().unwrap();
         assert_eq!(t.wait_s(), Some(600.0));
         assert_eq!(t.service_s(), Some(300.0));
@@ -753,10 +786,17 @@ mod tests {
             t: T0 + 86_400.0,
             ..issued.clone()
         };
-        assert_eq!(s.apply_ticket_event("hall", &other_day).unwrap(), Upsert::Inserted);
+        assert_eq!(
+            s.apply_ticket_event("hall", &other_day).unwrap(),
+            Upsert::Inserted
+        );
         assert_eq!(s.tickets("hall", T0, T0 + 2.0 * 86_400.0).unwrap().len(), 2);
         assert_eq!(s.tickets("hall", T0, T0 + 3600.0).unwrap().len(), 1);
-        assert!(s.tickets("other", T0, T0 + 2.0 * 86_400.0).unwrap().is_empty());
+        assert!(
+            s.tickets("other", T0, T0 + 2.0 * 86_400.0)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -765,7 +805,10 @@ mod tests {
         let e = s
             .apply_ticket_event("hall", &ev("B7", TicketEventKind::NoShow, T0))
             .unwrap_err();
-        assert!(e.to_string().contains("B7 of 2026-10-05 was never issued"), "{e}");
+        assert!(
+            e.to_string().contains("B7 of 2026-10-05 was never issued"),
+            "{e}"
+        );
         let bad = TicketEvent {
             day: "05/10/2026".into(),
             ..ev("B7", TicketEventKind::NoShow, T0)
@@ -787,8 +830,14 @@ mod tests {
             no_show: None,
             source: "day.csv".into(),
         };
-        assert_eq!(s.upsert_tickets("h", &[row.clone()]).unwrap(), [Upsert::Inserted]);
-        assert_eq!(s.upsert_tickets("h", &[row.clone()]).unwrap(), [Upsert::Unchanged]);
+        assert_eq!(
+            s.upsert_tickets("h", &[row.clone()]).unwrap(),
+            [Upsert::Inserted]
+        );
+        assert_eq!(
+            s.upsert_tickets("h", &[row.clone()]).unwrap(),
+            [Upsert::Unchanged]
+        );
         let later = Ticket {
             finished: Some(T0 + 400.0),
             called: None,
@@ -828,7 +877,10 @@ mod tests {
             ..r.clone()
         };
         assert!(s.insert_rating("h", &stars).unwrap());
-        assert!(s.insert_rating("h", &stars).unwrap(), "no client id: no deduplication");
+        assert!(
+            s.insert_rating("h", &stars).unwrap(),
+            "no client id: no deduplication"
+        );
         let bad = Rating {
             score: Some(6),
             ..stars.clone()
@@ -850,16 +902,29 @@ mod tests {
             due: Some(T0 + 3.0 * 86_400.0),
             resolved: None,
         };
-        assert_eq!(s.upsert_dossiers("h", &[d.clone()]).unwrap(), [Upsert::Inserted]);
-        assert_eq!(s.upsert_dossiers("h", &[d.clone()]).unwrap(), [Upsert::Unchanged]);
+        assert_eq!(
+            s.upsert_dossiers("h", &[d.clone()]).unwrap(),
+            [Upsert::Inserted]
+        );
+        assert_eq!(
+            s.upsert_dossiers("h", &[d.clone()]).unwrap(),
+            [Upsert::Unchanged]
+        );
         let done = Dossier {
             resolved: Some(T0 + 86_400.0),
             ..d.clone()
         };
-        assert_eq!(s.upsert_dossiers("h", &[done.clone()]).unwrap(), [Upsert::Updated]);
+        assert_eq!(
+            s.upsert_dossiers("h", &[done.clone()]).unwrap(),
+            [Upsert::Updated]
+        );
         assert_eq!(s.dossiers("h", T0, T0 + 10.0).unwrap(), [done]);
         // Resolved before the range: not open in it.
-        assert!(s.dossiers("h", T0 + 2.0 * 86_400.0, T0 + 3.0 * 86_400.0).unwrap().is_empty());
+        assert!(
+            s.dossiers("h", T0 + 2.0 * 86_400.0, T0 + 3.0 * 86_400.0)
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(s.sites().unwrap(), ["h"]);
     }
 }
