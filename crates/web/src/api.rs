@@ -340,7 +340,7 @@ async fn typical_day(state: &AppState, today: NaiveDate) -> Result<(Vec<f64>, us
     let (hours, n) = state
         .db()
         .run(move |store| {
-            let mut sum = vec![0.0; 24];
+            let mut sum = [0.0; 24];
             let mut n = 0usize;
             for (from, to) in days {
                 let q = SessionQuery::new(site.clone(), from, to).role(ZoneRole::Waiting);

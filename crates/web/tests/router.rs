@@ -101,17 +101,16 @@ async fn roles_and_scopes_are_enforced_on_every_route() {
     let admin = h.login("admin").await;
     // Who may call each rule.
     let allowed = |rule: u8, who: &str| -> bool {
-        match (rule, who) {
-            (0, "viewer" | "reviewer" | "admin") => true,
-            (0, "read") => true,
-            (1, "reviewer" | "admin") => true,
-            (2, "admin") => true,
-            (3, "viewer" | "reviewer" | "admin") => true,
-            (4, "admin" | "metrics") => true,
-            (5, _) => true,
-            (6, "reviewer" | "admin") => true,
-            _ => false,
-        }
+        matches!(
+            (rule, who),
+            (0, "viewer" | "reviewer" | "admin" | "read")
+                | (1, "reviewer" | "admin")
+                | (2, "admin")
+                | (3, "viewer" | "reviewer" | "admin")
+                | (4, "admin" | "metrics")
+                | (5, _)
+                | (6, "reviewer" | "admin")
+        )
     };
     let callers: Vec<(&str, Auth)> = vec![
         ("viewer", viewer),
@@ -533,7 +532,7 @@ fn hallwatch_zones_session(id: u64, enter: f64, exit: f64) -> hallwatch_zones::S
 }
 
 #[tokio::test]
-async fn the_openapi_document_lists_exactly_the_routes() {
+async fn the_openapi_document_and_the_routes_agree() {
     let h = Harness::new();
     let admin = h.login("admin").await;
     let (status, doc, _) = send(h.app(), Method::GET, "/api/v1/openapi.json", &admin, None).await;
@@ -563,7 +562,10 @@ async fn the_openapi_document_lists_exactly_the_routes() {
     documented.sort();
     routed.sort();
     routed.dedup();
-    assert_eq!(documented, routed);
+    // Every route here is documented (the service routes document themselves too), and every
+    // documented path is routed (below).
+    let missing: Vec<&String> = routed.iter().filter(|r| !documented.contains(r)).collect();
+    assert!(missing.is_empty(), "undocumented routes: {missing:?}");
     // Every documented path answers something other than 404/405 for an admin.
     for entry in &documented {
         let (m, p) = entry.split_once(' ').unwrap();
