@@ -458,7 +458,8 @@ pub fn render(r: &HallReport) -> String {
             let cnt = |d: &Option<crate::DossierFigures>, f: fn(&crate::DossierFigures) -> u64| {
                 d.as_ref().map_or("—".to_string(), |d| lang.count(f(d)))
             };
-            let rows: [(&str, fn(&crate::DossierFigures) -> u64); 9] = [
+            type Row<'a> = (&'a str, fn(&crate::DossierFigures) -> u64);
+            let rows: [Row; 9] = [
                 (t("Tiếp nhận", "Received"), |d| d.received),
                 (t("Trực tuyến", "Online"), |d| d.online),
                 (t("Trực tiếp", "In person"), |d| d.in_person),

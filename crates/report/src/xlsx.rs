@@ -253,7 +253,8 @@ pub fn write(r: &HallReport, path: &Path) -> Result<(), XlsxError> {
     // Dossiers.
     let ws = wb.add_worksheet().set_name(t("Hồ sơ", "Dossiers"))?;
     header(ws, &f, &[t("Chỉ tiêu", "Indicator"), &cur_name, &prev_name])?;
-    let rows: [(&str, fn(&crate::DossierFigures) -> f64); 9] = [
+    type Row<'a> = (&'a str, fn(&crate::DossierFigures) -> f64);
+    let rows: [Row; 9] = [
         (t("Tiếp nhận", "Received"), |d| d.received as f64),
         (t("Trực tuyến", "Online"), |d| d.online as f64),
         (t("Trực tiếp", "In person"), |d| d.in_person as f64),

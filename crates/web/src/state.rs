@@ -190,6 +190,8 @@ pub(crate) struct Inner {
     pub metrics: Metrics,
     pub snapshots: Mutex<Option<Arc<dyn SnapshotSource>>>,
     pub typical: Mutex<Option<(String, f64, Vec<f64>)>>,
+    /// Ratings per kiosk/device token (crate::service), built from `[service]` on first use.
+    pub rating_limiter: Mutex<Option<hallwatch_service::RateLimiter>>,
 }
 
 /// Everything the handlers share. Cheap to clone (one `Arc`).
@@ -252,6 +254,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 snapshots: Mutex::new(opts.snapshots),
                 typical: Mutex::new(None),
+                rating_limiter: Mutex::new(None),
             }),
         })
     }
