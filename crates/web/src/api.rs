@@ -1,6 +1,6 @@
 //! The REST handlers of `/api/v1` (besides login, live and the service routes).
 
-use crate::auth::{Principal, RequireRole, RequireUser, end_sessions_of, role};
+use crate::auth::{Principal, RequireRole, RequireUser, end_sessions_of, keep_only_session, role};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
@@ -499,8 +499,12 @@ pub(crate) async fn update_user(
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no user '{username}'")))?;
-    if password_changed && username != me.username {
-        end_sessions_of(&state, &username);
+    if password_changed {
+        if username == me.username {
+            keep_only_session(&state, &me, &found.credential_stamp);
+        } else {
+            end_sessions_of(&state, &username);
+        }
     }
     Ok(no_store(user_json(&found)))
 }

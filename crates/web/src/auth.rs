@@ -199,6 +199,16 @@ impl Sessions {
         self.lock().retain(|_, s| s.username != username);
     }
 
+    /// `username` changed their own password from session `keep`: that session goes on with
+    /// the new credential stamp, every other session of theirs ends.
+    fn keep_only(&self, username: &str, keep: &str, stamp: &str) {
+        let mut map = self.lock();
+        map.retain(|id, s| s.username != username || id == keep);
+        if let Some(s) = map.get_mut(keep) {
+            s.stamp = stamp.to_string();
+        }
+    }
+
     /// The session `id` when valid, touching it; re-reads the user every [`RECHECK_S`].
     async fn get(&self, state: &AppState, id: &str) -> Result<Option<UserSession>, ApiError> {
         let now = state.now();
@@ -721,6 +731,12 @@ pub(crate) async fn change_own_password(
 /// changed their password here).
 pub(crate) fn end_sessions_of(state: &AppState, username: &str) {
     state.inner.sessions.remove_user(username);
+}
+
+/// After `me` changed their own password (new credential `stamp`): their other sessions end,
+/// this one goes on.
+pub(crate) fn keep_only_session(state: &AppState, me: &UserSession, stamp: &str) {
+    state.inner.sessions.keep_only(&me.username, &me.id, stamp);
 }
 
 #[cfg(test)]

@@ -397,6 +397,13 @@ async fn admins_manage_users_and_tokens() {
     assert_eq!(status, StatusCode::CREATED);
     let (status, b, _) = send(h.app(), Method::POST, "/api/v1/users", &admin, Some(json!({"username": "giam-sat", "role": "viewer", "password": "mat-khau-dai-1"}))).await;
     assert_eq!((status, error_code(&b).as_str()), (StatusCode::CONFLICT, "conflict"));
+    // An admin changing their own password stays logged in here; their other sessions end.
+    let other = h.login("admin").await;
+    let (status, _, _) = send(h.app(), Method::PATCH, "/api/v1/users/admin", &admin, Some(json!({"password": "mat-khau-moi-2"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    h.clock.advance(31.0);
+    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &admin, None).await.0, StatusCode::OK);
+    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &other, None).await.0, StatusCode::UNAUTHORIZED);
     let (status, b, _) = send(h.app(), Method::DELETE, "/api/v1/users/admin", &admin, None).await;
     assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "no self-deletion");
     let (status, b, _) = send(h.app(), Method::POST, "/api/v1/tokens", &admin, Some(json!({"name": "kiosk-2", "scope": "kiosk", "counter": 2}))).await;
