@@ -1,6 +1,8 @@
 //! Shared helpers for hallwatch's end-to-end tests: where the sample footage is, free loopback
 //! ports, a local RTSP camera process, and waiting for conditions with a deadline.
 
+pub mod http;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
