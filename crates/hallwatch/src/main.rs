@@ -12,6 +12,7 @@ mod live_snapshot;
 mod live_state;
 mod probe;
 mod replay;
+mod sim_cmd;
 mod snapshot;
 mod user_cmd;
 
@@ -94,6 +95,12 @@ enum Command {
     /// Replays a file through ingest, detection, tracking and zones as fast as possible and
     /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
     Replay(replay::ReplayArgs),
+    /// Simulates a one-stop hall with ground truth: truth.csv, tickets.csv, ratings.csv,
+    /// queue_truth.csv, MOTChallenge detections of a virtual camera, manifest.json.
+    Simulate(sim_cmd::SimulateArgs),
+    /// Runs the tracker, zones, hall metrics and wait predictor over a simulated hall and prints
+    /// their errors against its truth.
+    EvalSim(sim_cmd::EvalSimArgs),
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -157,6 +164,14 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Replay(args) => {
             replay::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate(args) => {
+            sim_cmd::simulate(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalSim(args) => {
+            sim_cmd::eval_sim(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest { config, seconds } => {

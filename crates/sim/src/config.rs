@@ -74,6 +74,11 @@ pub struct ArrivalsConfig {
     /// matter. Default: a morning peak around 9:00 (about two thirds of the day's citizens come
     /// in the morning), a quiet start after lunch, a smaller mid-afternoon hump.
     pub profile: Vec<(String, f64)>,
+    /// Factors on `per_day` for Monday to Sunday: halls are busiest on Monday (the weekend's
+    /// errands) and quietest on Friday afternoon. Default 1.25, 1.05, 1.0, 0.95, 0.75, 1, 1
+    /// (a Monday brings about 150 citizens, more than three counters serve in the morning
+    /// peak; the working week averages `per_day`).
+    pub weekday_factors: [f64; 7],
     /// No ticket is issued in the last minutes of a session (citizens are told to come back);
     /// counters still serve everyone holding a ticket, past the session's end if need be.
     /// Default 15.
@@ -104,6 +109,7 @@ impl Default for ArrivalsConfig {
                 p("16:30", 0.5),
                 p("17:00", 0.3),
             ],
+            weekday_factors: [1.25, 1.05, 1.0, 0.95, 0.75, 1.0, 1.0],
             last_ticket_min: 15.0,
         }
     }
@@ -178,6 +184,9 @@ pub struct CitizenConfig {
     pub walk_speed: f64,
     /// Seconds at the ticket kiosk, uniform between the two bounds. Default 10 to 40.
     pub kiosk_s: [f64; 2],
+    /// Seconds between their number being called (display and loudspeaker) and getting up:
+    /// noticing it, gathering papers. Uniform between the two bounds. Default 3 to 12.
+    pub call_reaction_s: [f64; 2],
     /// Chance that a citizen takes a ticket and then leaves for reasons of their own (an
     /// errand, a missing paper, a phone call outside) after a delay uniform in
     /// `no_show_after_min`, unless called before. Their ticket is then a no-show when called.
@@ -186,7 +195,7 @@ pub struct CitizenConfig {
     /// Bounds of that delay, minutes. Default 1 to 10.
     pub no_show_after_min: [f64; 2],
     /// Mean patience, minutes: a citizen still waiting this long after the ticket gives up and
-    /// leaves (log-normal, cv `patience_cv`). Default 60.
+    /// leaves (log-normal, cv `patience_cv`). Default 75.
     pub patience_mean_min: f64,
     /// Coefficient of variation of the patience. Default 0.6.
     pub patience_cv: f64,
@@ -200,9 +209,10 @@ impl Default for CitizenConfig {
         Self {
             walk_speed: 0.1,
             kiosk_s: [10.0, 40.0],
+            call_reaction_s: [3.0, 12.0],
             no_show_prob: 0.06,
             no_show_after_min: [1.0, 10.0],
-            patience_mean_min: 60.0,
+            patience_mean_min: 75.0,
             patience_cv: 0.6,
             no_show_wait_s: 45.0,
         }
@@ -219,6 +229,9 @@ pub struct StaffConfig {
     pub breaks_per_hour: f64,
     /// Mean absence, minutes (exponential). Default 5.
     pub break_mean_min: f64,
+    /// An officer puts a due absence off while more tickets than this wait for the counter
+    /// (nobody leaves a long queue for tea). Default 3.
+    pub max_queue_for_break: u32,
 }
 
 impl Default for StaffConfig {
@@ -226,6 +239,7 @@ impl Default for StaffConfig {
         Self {
             breaks_per_hour: 0.3,
             break_mean_min: 5.0,
+            max_queue_for_break: 3,
         }
     }
 }
@@ -346,7 +360,8 @@ impl SimConfig {
         let pos = |v: f64| v.is_finite() && v > 0.0;
         let nonneg = |v: f64| v.is_finite() && v >= 0.0;
         let prob = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
-        let range = |r: [f64; 2]| r[0].is_finite() && r[1].is_finite() && 0.0 <= r[0] && r[0] <= r[1];
+        let range =
+            |r: [f64; 2]| r[0].is_finite() && r[1].is_finite() && 0.0 <= r[0] && r[0] <= r[1];
         need(
             chrono::NaiveDate::parse_from_str(&self.start_date, "%Y-%m-%d").is_ok(),
             "start_date",
@@ -359,8 +374,21 @@ impl SimConfig {
         }
         let a = &self.arrivals;
         need(nonneg(a.per_day), "arrivals.per_day", "must be >= 0");
-        need(nonneg(a.last_ticket_min), "arrivals.last_ticket_min", "must be >= 0");
-        need(!a.profile.is_empty(), "arrivals.profile", "needs at least one point");
+        need(
+            nonneg(a.last_ticket_min),
+            "arrivals.last_ticket_min",
+            "must be >= 0",
+        );
+        need(
+            a.weekday_factors.iter().all(|f| nonneg(*f)),
+            "arrivals.weekday_factors",
+            "must all be >= 0",
+        );
+        need(
+            !a.profile.is_empty(),
+            "arrivals.profile",
+            "needs at least one point",
+        );
         let mut prev = None;
         for (i, (t, w)) in a.profile.iter().enumerate() {
             match parse_hm(t) {
@@ -372,11 +400,23 @@ impl SimConfig {
                     );
                     prev = Some(s);
                 }
-                None => need(false, &format!("arrivals.profile[{i}]"), "time must be \"HH:MM\""),
+                None => need(
+                    false,
+                    &format!("arrivals.profile[{i}]"),
+                    "time must be \"HH:MM\"",
+                ),
             }
-            need(nonneg(*w), &format!("arrivals.profile[{i}]"), "weight must be >= 0");
+            need(
+                nonneg(*w),
+                &format!("arrivals.profile[{i}]"),
+                "weight must be >= 0",
+            );
         }
-        need(!self.services.is_empty(), "services", "needs at least one service");
+        need(
+            !self.services.is_empty(),
+            "services",
+            "needs at least one service",
+        );
         for (i, s) in self.services.iter().enumerate() {
             let f = |k: &str| format!("services[{i}].{k}");
             need(!s.id.is_empty(), &f("id"), "must not be empty");
@@ -399,12 +439,20 @@ impl SimConfig {
             "services",
             "shares must not all be 0",
         );
-        need(!self.counters.is_empty(), "counters", "needs at least one counter");
+        need(
+            !self.counters.is_empty(),
+            "counters",
+            "needs at least one counter",
+        );
         for (i, c) in self.counters.iter().enumerate() {
             let f = |k: &str| format!("counters[{i}].{k}");
             need(c.number >= 1, &f("number"), "must be 1 or more");
             need(
-                self.counters.iter().filter(|o| o.number == c.number).count() == 1,
+                self.counters
+                    .iter()
+                    .filter(|o| o.number == c.number)
+                    .count()
+                    == 1,
                 &f("number"),
                 "is not unique",
             );
@@ -428,21 +476,58 @@ impl SimConfig {
         }
         let c = &self.citizens;
         need(pos(c.walk_speed), "citizens.walk_speed", "must be > 0");
-        need(range(c.kiosk_s), "citizens.kiosk_s", "must be [low, high] with 0 <= low <= high");
-        need(prob(c.no_show_prob), "citizens.no_show_prob", "must be in [0, 1]");
+        need(
+            range(c.kiosk_s),
+            "citizens.kiosk_s",
+            "must be [low, high] with 0 <= low <= high",
+        );
+        need(
+            range(c.call_reaction_s),
+            "citizens.call_reaction_s",
+            "must be [low, high] with 0 <= low <= high",
+        );
+        need(
+            prob(c.no_show_prob),
+            "citizens.no_show_prob",
+            "must be in [0, 1]",
+        );
         need(
             range(c.no_show_after_min),
             "citizens.no_show_after_min",
             "must be [low, high] with 0 <= low <= high",
         );
-        need(pos(c.patience_mean_min), "citizens.patience_mean_min", "must be > 0");
-        need(nonneg(c.patience_cv), "citizens.patience_cv", "must be >= 0");
-        need(nonneg(c.no_show_wait_s), "citizens.no_show_wait_s", "must be >= 0");
-        need(nonneg(self.staff.breaks_per_hour), "staff.breaks_per_hour", "must be >= 0");
-        need(pos(self.staff.break_mean_min), "staff.break_mean_min", "must be > 0");
+        need(
+            pos(c.patience_mean_min),
+            "citizens.patience_mean_min",
+            "must be > 0",
+        );
+        need(
+            nonneg(c.patience_cv),
+            "citizens.patience_cv",
+            "must be >= 0",
+        );
+        need(
+            nonneg(c.no_show_wait_s),
+            "citizens.no_show_wait_s",
+            "must be >= 0",
+        );
+        need(
+            nonneg(self.staff.breaks_per_hour),
+            "staff.breaks_per_hour",
+            "must be >= 0",
+        );
+        need(
+            pos(self.staff.break_mean_min),
+            "staff.break_mean_min",
+            "must be > 0",
+        );
         let r = &self.ratings;
         need(prob(r.prob), "ratings.prob", "must be in [0, 1]");
-        need(r.very_until_min.is_finite(), "ratings.very_until_min", "must be finite");
+        need(
+            r.very_until_min.is_finite(),
+            "ratings.very_until_min",
+            "must be finite",
+        );
         need(
             r.satisfied_until_min.is_finite() && r.satisfied_until_min >= r.very_until_min,
             "ratings.satisfied_until_min",
@@ -457,18 +542,42 @@ impl SimConfig {
         );
         need(nonneg(cam.margin_min), "camera.margin_min", "must be >= 0");
         let n = &cam.noise;
-        need(prob(n.miss_prob), "camera.noise.miss_prob", "must be in [0, 1]");
+        need(
+            prob(n.miss_prob),
+            "camera.noise.miss_prob",
+            "must be in [0, 1]",
+        );
         need(nonneg(n.jitter), "camera.noise.jitter", "must be >= 0");
         need(
             nonneg(n.false_positives_per_frame),
             "camera.noise.false_positives_per_frame",
             "must be >= 0",
         );
-        need(prob(n.occlusion_overlap), "camera.noise.occlusion_overlap", "must be in [0, 1]");
-        need(prob(n.occluded_miss_prob), "camera.noise.occluded_miss_prob", "must be in [0, 1]");
-        need(nonneg(n.episodes_per_hour), "camera.noise.episodes_per_hour", "must be >= 0");
-        need(pos(n.episode_mean_s), "camera.noise.episode_mean_s", "must be > 0");
-        need(prob(n.min_score), "camera.noise.min_score", "must be in [0, 1]");
+        need(
+            prob(n.occlusion_overlap),
+            "camera.noise.occlusion_overlap",
+            "must be in [0, 1]",
+        );
+        need(
+            prob(n.occluded_miss_prob),
+            "camera.noise.occluded_miss_prob",
+            "must be in [0, 1]",
+        );
+        need(
+            nonneg(n.episodes_per_hour),
+            "camera.noise.episodes_per_hour",
+            "must be >= 0",
+        );
+        need(
+            pos(n.episode_mean_s),
+            "camera.noise.episode_mean_s",
+            "must be > 0",
+        );
+        need(
+            prob(n.min_score),
+            "camera.noise.min_score",
+            "must be in [0, 1]",
+        );
         need(
             range(n.score) && n.score[1] <= 1.0,
             "camera.noise.score",

@@ -296,7 +296,16 @@ impl Day<'_> {
             }
         }
         let in_session = self.in_session(t);
-        if self.counters[k].break_pending {
+        let queue = {
+            let serves = &self.counters[k].serves;
+            self.pending
+                .iter()
+                .filter(|&&i| serves[self.citizens[i].service])
+                .count()
+        };
+        // An officer puts a break off while more than a few citizens wait for the counter.
+        let can_leave = queue <= self.cfg.staff.max_queue_for_break as usize;
+        if self.counters[k].break_pending && (can_leave || !in_session) {
             self.counters[k].break_pending = false;
             if in_session {
                 let mean = self.cfg.staff.break_mean_min * 60.0;
@@ -352,10 +361,13 @@ impl Day<'_> {
         let rate = self.rng.random::<f64>();
         let level_u = self.rng.random::<f64>();
         let rating_delay = self.rng.random_range(2.0..8.0);
+        let [r0, r1] = self.cfg.citizens.call_reaction_s;
+        let react = self.rng.random_range(r0..=r1);
         let c = &mut self.citizens[i];
         c.called = true;
         let sit = c.path.cut(t);
-        c.path.hold(t + SIT_S * sit, 0.0);
+        c.path.hold(t + react, sit);
+        c.path.hold(t + react + SIT_S * sit, 0.0);
         let from = c.path.at(t).map(|(q, _)| q).unwrap_or(spot);
         let route = l.route(from, spot);
         let start = c.path.walk(l, &route, c.speed);
@@ -492,8 +504,11 @@ pub(crate) fn simulate_day(
     }
     // Thinning of a homogeneous process at the highest rate.
     let mut arrivals = Vec::new();
-    if integral > 0.0 && wmax > 0.0 && cfg.arrivals.per_day > 0.0 {
-        let scale = cfg.arrivals.per_day / integral;
+    let per_day = cfg.arrivals.per_day
+        * cfg.arrivals.weekday_factors
+            [chrono::Datelike::weekday(&date).num_days_from_monday() as usize];
+    if integral > 0.0 && wmax > 0.0 && per_day > 0.0 {
+        let scale = per_day / integral;
         let lmax = wmax * scale;
         for &(s, e) in &windows {
             let mut t = s;
@@ -531,7 +546,8 @@ pub(crate) fn simulate_day(
         numbers[service] += 1;
         let kiosk_s = rng.random_range(c.kiosk_s[0]..=c.kiosk_s[1]);
         let no_show = rng.random::<f64>() < c.no_show_prob;
-        let no_show_after = rng.random_range(c.no_show_after_min[0]..=c.no_show_after_min[1]) * 60.0;
+        let no_show_after =
+            rng.random_range(c.no_show_after_min[0]..=c.no_show_after_min[1]) * 60.0;
         let patience_s = patience.map_or(patience_mean, |d| d.sample(&mut rng));
         let kiosk_dx = rng.random_range(-0.015..=0.015);
         // Appear outside the door at `a`, come through it slowly, walk to the kiosk.
@@ -737,7 +753,8 @@ mod tests {
         let cfg = SimConfig::default();
         let plan = day(&cfg, 1);
         let n = plan.citizens.len();
-        assert!((80..=160).contains(&n), "{n} citizens");
+        // A Monday: the busiest day.
+        assert!((110..=200).contains(&n), "{n} citizens");
         let mut served = 0;
         for c in &plan.citizens {
             let t = &c.truth;
@@ -764,7 +781,7 @@ mod tests {
                 }
             }
         }
-        assert!(served as f64 >= 0.85 * n as f64, "{served} of {n} served");
+        assert!(served as f64 >= 0.75 * n as f64, "{served} of {n} served");
         // Every ticket issued was called exactly once, and ends finished or no-show.
         let count = |k: TicketEventKind| plan.tickets.iter().filter(|e| e.event == k).count();
         assert_eq!(count(TicketEventKind::Issued), n);
@@ -778,10 +795,18 @@ mod tests {
                 .citizens
                 .iter()
                 .filter(|c| c.truth.counter == Some(k) && c.truth.outcome == Outcome::Served)
-                .map(|c| (c.truth.called_at.expect("c"), c.truth.service_end.expect("e")))
+                .map(|c| {
+                    (
+                        c.truth.called_at.expect("c"),
+                        c.truth.service_end.expect("e"),
+                    )
+                })
                 .collect();
             spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-            assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0 + 1e-9), "counter {k}");
+            assert!(
+                spans.windows(2).all(|w| w[0].1 <= w[1].0 + 1e-9),
+                "counter {k}"
+            );
         }
         // Officers are there in both sessions, with the odd absence.
         for s in &plan.staff {

@@ -25,9 +25,9 @@
 //!   [`hallwatch_predict::little_law`]), over the whole run and during the morning ramp.
 
 use crate::SimError;
-use crate::output::{DetectionReader, RunFiles, read_manifest, read_queue, read_truth};
 use crate::config::parse_hm;
 use crate::model::{CitizenTruth, Outcome};
+use crate::output::{DetectionReader, RunFiles, read_manifest, read_queue, read_truth};
 use chrono::Timelike;
 use hallwatch_config::{Config, ZoneRole};
 use hallwatch_core::{CameraId, TrackStatus};
@@ -387,7 +387,9 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
                     ZoneRole::Waiting => sessions.push(s.clone()),
                     _ => {}
                 },
-                ZoneEvent::Crossed { inward: true, t, .. } => {
+                ZoneEvent::Crossed {
+                    inward: true, t, ..
+                } => {
                     report.counts.arrivals_seen += 1;
                     predictor.arrival(*t);
                 }
@@ -401,7 +403,11 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
         // Answer what was asked before this frame, from the state after the previous one.
         while let Some(q) = queue_truth.get(qi).filter(|q| q.t < t) {
             let s = metrics.snapshot(q.t);
-            queue_pairs.push((s.waiting_smoothed, s.waiting_now as f64, f64::from(q.waiting)));
+            queue_pairs.push((
+                s.waiting_smoothed,
+                s.waiting_now as f64,
+                f64::from(q.waiting),
+            ));
             qi += 1;
         }
         while let Some(c) = served.get(pi).filter(|c| c.ticket_at < t) {
@@ -446,7 +452,13 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
         }
         let events = zones.update(&tracks, &update.removed, w, h, t);
         metrics.observe(&zones.counts(), &events, t);
-        observe(&events, &mut predictor, &mut waiting_sessions, &mut report, t);
+        observe(
+            &events,
+            &mut predictor,
+            &mut waiting_sessions,
+            &mut report,
+            t,
+        );
         let snapshot = metrics.snapshot(t);
         for c in &snapshot.counters {
             match c.state {
@@ -459,7 +471,13 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
     }
     let events = zones.close_all(last_t);
     metrics.observe(&zones.counts(), &events, last_t);
-    observe(&events, &mut predictor, &mut waiting_sessions, &mut report, last_t);
+    observe(
+        &events,
+        &mut predictor,
+        &mut waiting_sessions,
+        &mut report,
+        last_t,
+    );
     report.counts.tracks = track_ids.len() as u64;
 
     // Queue length.
@@ -579,7 +597,11 @@ impl fmt::Display for EvalReport {
         )?;
         let q = &self.queue;
         writeln!(f)?;
-        writeln!(f, "{:<44} {:>12} {:>12} {:>10}", "figure", "MAE", "MAPE", "bias")?;
+        writeln!(
+            f,
+            "{:<44} {:>12} {:>12} {:>10}",
+            "figure", "MAE", "MAPE", "bias"
+        )?;
         writeln!(
             f,
             "{:<44} {:>12} {:>12} {:>10}",
@@ -625,7 +647,12 @@ impl fmt::Display for EvalReport {
         writeln!(
             f,
             "{:<34} {:>6} {:>12} {:>14} {:>14} {:>10}",
-            "predicted wait (Dự kiến chờ)", "n", "mean wait", "predictor MAE", "Little MAE", "band 10-90"
+            "predicted wait (Dự kiến chờ)",
+            "n",
+            "mean wait",
+            "predictor MAE",
+            "Little MAE",
+            "band 10-90"
         )?;
         for (name, p) in [
             ("all served citizens".to_string(), &self.prediction),

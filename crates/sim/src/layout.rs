@@ -15,7 +15,8 @@ pub const HALL_TOML: &str = include_str!("hall.toml");
 
 /// The hallwatch config of the simulated hall: the zones the simulated detections pass through.
 pub fn hall_config() -> Result<Config, SimError> {
-    Config::from_toml_str(HALL_TOML).map_err(|e| SimError::Config(format!("embedded hall.toml: {e}")))
+    Config::from_toml_str(HALL_TOML)
+        .map_err(|e| SimError::Config(format!("embedded hall.toml: {e}")))
 }
 
 /// A point in normalised image coordinates.
@@ -58,7 +59,12 @@ pub(crate) struct Layout {
 }
 
 fn bounds(poly: &[[f64; 2]]) -> [f64; 4] {
-    let mut b = [f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for p in poly {
         b[0] = b[0].min(p[0]);
         b[1] = b[1].max(p[0]);
@@ -92,7 +98,10 @@ impl Layout {
             let b = bounds(&z.polygon);
             let s = bounds(&z.staff_polygon);
             if z.staff_polygon.len() < 3 {
-                return Err(bad(&format!("counter zone '{}' has no staff polygon", z.id)));
+                return Err(bad(&format!(
+                    "counter zone '{}' has no staff polygon",
+                    z.id
+                )));
             }
             counter_bottom = counter_bottom.max(b[3]);
             counters.insert(
@@ -139,7 +148,12 @@ impl Layout {
             aisle_y,
             seats,
             standing,
-            overflow: [standing_x - 0.04, standing_x + 0.015, w[2] + 0.05, w[3] - 0.04],
+            overflow: [
+                standing_x - 0.04,
+                standing_x + 0.015,
+                w[2] + 0.05,
+                w[3] - 0.04,
+            ],
             counters,
         })
     }
@@ -187,14 +201,18 @@ mod tests {
         let l = Layout::from_config(&hall).expect("layout");
         let poly = |id: &str, staff: bool| {
             let z = hall.zones.iter().find(|z| z.id == id).expect("zone");
-            Polygon::from_config(if staff { &z.staff_polygon } else { &z.polygon }).expect("polygon")
+            Polygon::from_config(if staff { &z.staff_polygon } else { &z.polygon })
+                .expect("polygon")
         };
         let waiting = poly("khu-cho", false);
         assert!(l.seats.len() >= 24, "{} seats", l.seats.len());
         for p in l.seats.iter().chain(&l.standing) {
             assert!(waiting.contains(*p), "{p:?} outside the waiting zone");
         }
-        for (x, y) in [(l.overflow[0], l.overflow[2]), (l.overflow[1], l.overflow[3])] {
+        for (x, y) in [
+            (l.overflow[0], l.overflow[2]),
+            (l.overflow[1], l.overflow[3]),
+        ] {
             assert!(waiting.contains((x, y)));
         }
         assert_eq!(l.counters.len(), 3);

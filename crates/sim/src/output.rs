@@ -314,7 +314,8 @@ fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> SimError {
 pub fn read_manifest(dir: &Path) -> Result<Manifest, SimError> {
     let p = RunFiles::new(dir).manifest();
     let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| parse_err(&p, e.line(), e.to_string()))?;
+    let m: Manifest =
+        serde_json::from_str(&text).map_err(|e| parse_err(&p, e.line(), e.to_string()))?;
     if m.format != FORMAT {
         return Err(parse_err(
             &p,
@@ -358,7 +359,11 @@ pub fn read_truth(dir: &Path) -> Result<Vec<CitizenTruth>, SimError> {
     let mut out = Vec::new();
     for (line, r) in csv_rows(&p)? {
         if r.len() != 16 {
-            return Err(parse_err(&p, line, format!("{} columns, expected 16", r.len())));
+            return Err(parse_err(
+                &p,
+                line,
+                format!("{} columns, expected 16", r.len()),
+            ));
         }
         let outcome = match r[13].as_str() {
             "served" => Outcome::Served,
@@ -374,9 +379,7 @@ pub fn read_truth(dir: &Path) -> Result<Vec<CitizenTruth>, SimError> {
             o => return Err(parse_err(&p, line, format!("unknown rating '{o}'"))),
         };
         out.push(CitizenTruth {
-            id: r[0]
-                .parse()
-                .map_err(|_| parse_err(&p, line, "bad id"))?,
+            id: r[0].parse().map_err(|_| parse_err(&p, line, "bad id"))?,
             date: r[1].clone(),
             service: r[2].clone(),
             ticket: r[3].clone(),
@@ -402,7 +405,11 @@ pub fn read_queue(dir: &Path) -> Result<Vec<QueueSample>, SimError> {
     let mut out = Vec::new();
     for (line, r) in csv_rows(&p)? {
         if r.len() != 4 {
-            return Err(parse_err(&p, line, format!("{} columns, expected 4", r.len())));
+            return Err(parse_err(
+                &p,
+                line,
+                format!("{} columns, expected 4", r.len()),
+            ));
         }
         out.push(QueueSample {
             t: num(&p, line, &r[0])?,

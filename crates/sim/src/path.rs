@@ -71,7 +71,11 @@ impl Path {
 
     /// When they vanish (infinity while the path is open).
     pub fn end(&self) -> f64 {
-        if self.open { f64::INFINITY } else { self.last().t }
+        if self.open {
+            f64::INFINITY
+        } else {
+            self.last().t
+        }
     }
 
     /// Where the person is at `t` and how far they sit (0 standing, 1 seated); `None` outside
@@ -163,7 +167,11 @@ impl Path {
             let k = cum.partition_point(|c| *c < s).clamp(1, pts.len() - 1);
             let (a, b) = (pts[k - 1], pts[k]);
             let len = cum[k] - cum[k - 1];
-            let f = if len > 0.0 { ((s - cum[k - 1]) / len).clamp(0.0, 1.0) } else { 1.0 };
+            let f = if len > 0.0 {
+                ((s - cum[k - 1]) / len).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
             (a.0 + f * (b.0 - a.0), a.1 + f * (b.1 - a.1))
         };
         let mut marks: Vec<f64> = cum[1..].to_vec();
@@ -177,7 +185,11 @@ impl Path {
         marks.sort_by(f64::total_cmp);
         marks.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
         for s in marks {
-            let p = if s >= total { pts[pts.len() - 1] } else { point_at(s) };
+            let p = if s >= total {
+                pts[pts.len() - 1]
+            } else {
+                point_at(s)
+            };
             self.wps.push(Waypoint {
                 t: start.t + time_at(s),
                 p,

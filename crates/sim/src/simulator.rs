@@ -1,11 +1,11 @@
 //! The streaming simulator: a run of working days, advanced in time by the caller.
 
+use crate::SimError;
 use crate::config::SimConfig;
 use crate::des::{DayPlan, simulate_day};
 use crate::layout::{Layout, hall_config};
 use crate::model::{SimEvents, SimFrame};
 use crate::render::render;
-use crate::SimError;
 use chrono::{NaiveDate, TimeZone};
 use hallwatch_config::{Calendar, Config};
 use hallwatch_core::CameraId;
@@ -328,7 +328,11 @@ mod tests {
         assert!(big.frames.iter().any(|f| f.detections.len() > 5));
         assert!(!big.tickets.is_empty() && !big.citizens.is_empty());
         assert_eq!(big.frames[0].index, 1);
-        assert!(big.frames.windows(2).all(|w| w[1].index == w[0].index + 1 && w[1].t > w[0].t));
+        assert!(
+            big.frames
+                .windows(2)
+                .all(|w| w[1].index == w[0].index + 1 && w[1].t > w[0].t)
+        );
     }
 
     #[test]
@@ -338,7 +342,10 @@ mod tests {
         cfg.start_date = "2026-11-27".into();
         let mut sim = Simulator::new(&cfg, 1, 2).expect("sim");
         assert_eq!(
-            sim.dates().iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            sim.dates()
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>(),
             ["2026-11-27", "2026-11-30"]
         );
         let mut last = 0;
