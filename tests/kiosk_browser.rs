@@ -27,7 +27,8 @@ fn now() -> f64 {
 fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
     let node_path = std::env::var("HALLWATCH_NODE_PATH")
         .expect("HALLWATCH_NODE_PATH (playwright-core) is set by `scripts/dev env`");
-    let chromium = std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let chromium =
+        std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hallwatch.db");
     let secret = {
@@ -81,19 +82,29 @@ fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_default();
-    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
-        panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
-    });
+    let r: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(r["ok"], true, "{r:#}");
-    assert!(!r["url_after_load"].as_str().unwrap().contains("token="), "token left in the URL: {r}");
+    assert!(
+        !r["url_after_load"].as_str().unwrap().contains("token="),
+        "token left in the URL: {r}"
+    );
     assert_eq!(r["counter_label"], "Quầy 1");
-    assert_eq!(r["pending_offline"], 1, "the offline tap waits in the queue: {r}");
+    assert_eq!(
+        r["pending_offline"], 1,
+        "the offline tap waits in the queue: {r}"
+    );
     assert_eq!(r["queue_offline"][0]["level"], "dissatisfied");
-    assert!(r["status_offline"].as_str().unwrap().contains("Chờ gửi: 1"), "{r}");
+    assert!(
+        r["status_offline"].as_str().unwrap().contains("Chờ gửi: 1"),
+        "{r}"
+    );
     assert_eq!(r["pending_after"], 0);
 
     let store = Store::open(&db).unwrap();
-    let ratings = store.ratings("an-phu", started - 60.0, now() + 60.0).unwrap();
+    let ratings = store
+        .ratings("an-phu", started - 60.0, now() + 60.0)
+        .unwrap();
     assert_eq!(ratings.len(), 2, "{ratings:?}");
     assert_eq!(ratings[0].level, RatingLevel::Satisfied);
     assert_eq!(ratings[1].level, RatingLevel::Dissatisfied);
@@ -101,7 +112,10 @@ fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
     for r in &ratings {
         assert_eq!(r.counter, Some(1));
         assert_eq!(r.device, "kiosk-quay-1");
-        assert!(r.client_id.as_deref().is_some_and(|c| c.starts_with("k1-")), "{r:?}");
+        assert!(
+            r.client_id.as_deref().is_some_and(|c| c.starts_with("k1-")),
+            "{r:?}"
+        );
         assert!(r.t >= started - 5.0, "the time of the tap is kept");
     }
     server.stop().unwrap();

@@ -8,10 +8,12 @@ mod cli_ingest;
 mod detect_cmd;
 mod eval_cmd;
 mod export_cmd;
+mod import_cmd;
 mod live_snapshot;
 mod live_state;
 mod probe;
 mod replay;
+mod report_cmd;
 mod sim_cmd;
 mod snapshot;
 mod user_cmd;
@@ -92,6 +94,10 @@ enum Command {
     /// Exports history from the event store as Parquet or CSV, partitioned by site and local
     /// date.
     Export(export_cmd::ExportArgs),
+    /// The monthly service-quality review (Báo cáo tháng) as HTML, PDF and XLSX.
+    Report(report_cmd::ReportArgs),
+    /// Imports a ticket-system or dossier export (CSV or XLSX) into the event store.
+    Import(import_cmd::ImportArgs),
     /// Replays a file through ingest, detection, tracking and zones as fast as possible and
     /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
     Replay(replay::ReplayArgs),
@@ -158,6 +164,11 @@ fn run(command: Command) -> Result<ExitCode> {
             eval_cmd::tracks(&gt, &tracks)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => {
+            report_cmd::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => import_cmd::run(&args),
         Command::Export(args) => {
             export_cmd::run(&args)?;
             Ok(ExitCode::SUCCESS)

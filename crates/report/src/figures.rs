@@ -495,9 +495,19 @@ pub fn hall_month(
     for (d, v) in tw {
         daily.entry(d).or_default().ticket_wait_s = Some(v.iter().sum::<f64>() / v.len() as f64);
     }
-    // Only days inside the month (a served visit may end just after midnight).
-    let first = local_date(tz, from).format("%Y-%m-%d").to_string();
-    let last = local_date(tz, to - 1.0).format("%Y-%m-%d").to_string();
+    // Every day of the range, with or without visitors, and only those (a served visit may
+    // end just after midnight).
+    let (first_date, last_date) = (local_date(tz, from), local_date(tz, to - 1.0));
+    let mut d = first_date;
+    while d <= last_date {
+        daily.entry(d.format("%Y-%m-%d").to_string()).or_default();
+        match d.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    let first = first_date.format("%Y-%m-%d").to_string();
+    let last = last_date.format("%Y-%m-%d").to_string();
     m.daily = daily
         .into_iter()
         .filter(|(d, _)| d.as_str() >= first.as_str() && d.as_str() <= last.as_str())

@@ -349,8 +349,11 @@ fn every_kpi_of_the_constructed_month() {
     assert!(close(c.satisfaction_index().unwrap(), 0.7));
     assert_eq!((c.alerts.total, c.alerts.acknowledged), (3, 2));
     assert!(close(c.alerts.mean_ack_s.unwrap(), 3.0 * M));
-    assert_eq!(c.daily.len(), 1);
-    assert_eq!(c.daily[0].day, "2026-10-05");
+    assert_eq!(c.daily.len(), 31, "every day of October");
+    assert_eq!(c.daily[4].day, "2026-10-05");
+    assert_eq!((c.daily[4].visitors, c.daily[4].served), (8, 8));
+    assert_eq!(c.daily[4].ticket_wait_s, Some(16.0 * M));
+    assert_eq!(c.daily[5].visitors, 0);
 
     let p = &r.previous;
     assert_eq!(p.visitors, 4);
@@ -407,6 +410,13 @@ fn pdf_and_xlsx_of_the_constructed_month_hold_the_kpis() {
         Some((4, 4, "done"))
     );
 
+    // HALLWATCH_KEEP_REPORT=DIR keeps the files for a look.
+    if let Some(keep) = std::env::var_os("HALLWATCH_KEEP_REPORT") {
+        std::fs::create_dir_all(&keep).unwrap();
+        for f in &files {
+            std::fs::copy(f, Path::new(&keep).join(f.file_name().unwrap())).unwrap();
+        }
+    }
     let pdf = out.join("hallwatch-an-phu-2026-10.pdf");
     let info = run("pdfinfo", &[pdf.to_str().unwrap()]);
     let pages: usize = info
