@@ -3,7 +3,7 @@
 //! online, and stored once.
 
 use hallwatch_config::Config;
-use hallwatch_store::{NewToken, RatingLevel, Store, TokenScope};
+use hallwatch_store::{NewToken, NewUser, Rating, RatingLevel, Role, Store, TokenScope};
 use hallwatch_web::{AppOptions, AppState, Server};
 use std::path::Path;
 use std::process::Command;
@@ -118,5 +118,102 @@ fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
         );
         assert!(r.t >= started - 5.0, "the time of the tap is kept");
     }
+    server.stop().unwrap();
+}
+
+/// Runs a node script with playwright-core, bounded in time; its last stdout line as JSON.
+fn node(script: &str, env: &[(&str, &str)]) -> serde_json::Value {
+    let node_path = std::env::var("HALLWATCH_NODE_PATH")
+        .expect("HALLWATCH_NODE_PATH (playwright-core) is set by `scripts/dev env`");
+    let chromium =
+        std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut cmd = Command::new("node");
+    cmd.arg(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("support")
+            .join(script),
+    )
+    .env("NODE_PATH", node_path)
+    .env("CHROMIUM", chromium)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("node");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{script} did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_reviewer_gets_the_monthly_summary_and_the_workbook_from_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hallwatch.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        store
+            .add_user(
+                &NewUser {
+                    username: "truong-bo-phan",
+                    role: Role::Reviewer,
+                    password: "mat-khau-du-dai",
+                },
+                now(),
+            )
+            .unwrap()
+            .unwrap();
+        // 2026-10-05 09:00 +07: one satisfied, one dissatisfied.
+        for (i, level) in [RatingLevel::Satisfied, RatingLevel::Dissatisfied]
+            .into_iter()
+            .enumerate()
+        {
+            let r = Rating {
+                t: 1_791_165_600.0 + i as f64,
+                counter: Some(1),
+                ticket: None,
+                level,
+                score: None,
+                scale_max: None,
+                comment: String::new(),
+                device: "kiosk".into(),
+                client_id: None,
+            };
+            store.insert_rating("an-phu", &r).unwrap();
+        }
+    }
+    let config = Arc::new(Config::from_toml_str(CONFIG).unwrap());
+    let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+    let state = AppState::new(
+        AppOptions::new(config)
+            .store_path(&db)
+            .dashboards_dir(dashboards),
+    )
+    .unwrap();
+    let server = Server::start(state, "127.0.0.1:0").unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let r = node(
+        "report_page.js",
+        &[
+            ("BASE_URL", &base),
+            ("USERNAME", "truong-bo-phan"),
+            ("PASSWORD", "mat-khau-du-dai"),
+        ],
+    );
+    assert_eq!(r["ok"], true, "{r:#}");
+    assert_eq!(r["login"], 200);
+    assert!(r["ratings_row"].as_str().unwrap().contains('2'), "{r}");
+    assert!(r["satisfied_row"].as_str().unwrap().contains("50"), "{r}");
+    assert_eq!(r["download_name"], "hallwatch-2026-10.xlsx");
+    assert!(r["download_bytes"].as_u64().unwrap() > 1000, "{r}");
     server.stop().unwrap();
 }
