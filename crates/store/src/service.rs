@@ -831,11 +831,11 @@ mod tests {
             source: "day.csv".into(),
         };
         assert_eq!(
-            s.upsert_tickets("h", &[row.clone()]).unwrap(),
+            s.upsert_tickets("h", std::slice::from_ref(&row)).unwrap(),
             [Upsert::Inserted]
         );
         assert_eq!(
-            s.upsert_tickets("h", &[row.clone()]).unwrap(),
+            s.upsert_tickets("h", std::slice::from_ref(&row)).unwrap(),
             [Upsert::Unchanged]
         );
         let later = Ticket {
@@ -903,11 +903,11 @@ mod tests {
             resolved: None,
         };
         assert_eq!(
-            s.upsert_dossiers("h", &[d.clone()]).unwrap(),
+            s.upsert_dossiers("h", std::slice::from_ref(&d)).unwrap(),
             [Upsert::Inserted]
         );
         assert_eq!(
-            s.upsert_dossiers("h", &[d.clone()]).unwrap(),
+            s.upsert_dossiers("h", std::slice::from_ref(&d)).unwrap(),
             [Upsert::Unchanged]
         );
         let done = Dossier {
