@@ -915,7 +915,7 @@ mod tests {
             ..d.clone()
         };
         assert_eq!(
-            s.upsert_dossiers("h", &[done.clone()]).unwrap(),
+            s.upsert_dossiers("h", std::slice::from_ref(&done)).unwrap(),
             [Upsert::Updated]
         );
         assert_eq!(s.dossiers("h", T0, T0 + 10.0).unwrap(), [done]);
