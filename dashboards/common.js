@@ -16,7 +16,8 @@ async function api(path, opts) {
   const r = await fetch(path, o);
   if (r.status === 401) {
     location.href = "/login.html?next=" + encodeURIComponent(location.pathname + location.search);
-    throw new Error("unauthenticated");
+    // The page is going away: never settle, so no caller reports an error meanwhile.
+    return new Promise(() => {});
   }
   const type = r.headers.get("Content-Type") || "";
   const body = type.includes("json") ? await r.json() : await r.text();

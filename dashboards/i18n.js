@@ -84,6 +84,9 @@ const HW_TEXT = {
     "unit.people": "người",
     "wall.waiting": "Số người đang chờ",
     "error.forbidden": "Bạn không có quyền xem trang này.",
+    "alerts.title": "Cảnh báo",
+    "alerts.ack": "Xác nhận",
+    "alerts.acked": "Đã xác nhận ({who})",
   },
   en: {
     "app.title": "One-stop hall monitor",
@@ -165,6 +168,9 @@ const HW_TEXT = {
     "unit.people": "people",
     "wall.waiting": "People waiting",
     "error.forbidden": "You may not see this page.",
+    "alerts.title": "Alerts",
+    "alerts.ack": "Acknowledge",
+    "alerts.acked": "Acknowledged ({who})",
   },
 };
 

@@ -65,7 +65,7 @@ function drawChart() {
   }
   if (chart) chart.destroy();
   chart = new uPlot({
-    width: Math.max(300, box.clientWidth - 8), height: 220,
+    width: Math.max(300, box.clientWidth - 8), height: 190,
     scales: { x: { time: false } },
     axes: [{ label: t("chart.hour") }, {}],
     series: [
@@ -75,6 +75,37 @@ function drawChart() {
     ],
   }, data, box);
   chart.hwLang = hwLang();
+}
+
+let alertsCache = [];
+
+function renderAlerts() {
+  const panel = document.getElementById("alerts-panel");
+  panel.hidden = alertsCache.length === 0;
+  const canAck = HW.me && (HW.me.role === "reviewer" || HW.me.role === "admin");
+  const focus = (location.hash.match(/^#\/alerts\/(\d+)$/) || [])[1];
+  document.getElementById("alerts").replaceChildren(...alertsCache.map((a) => {
+    const li = el("li", { class: "alert " + a.severity + (String(a.id) === focus ? " focus" : ""), "data-alert": String(a.id) },
+      el("strong", {}, fmtClock(a.triggered)), " ", a.message || a.kind, " ");
+    if (a.acknowledged) {
+      li.append(el("span", { class: "sub" }, t("alerts.acked", { who: a.ack_by || "" })));
+    } else if (canAck) {
+      const b = el("button", { type: "button", i18n: "alerts.ack" }, t("alerts.ack"));
+      b.addEventListener("click", async () => {
+        try { await api(`/api/v1/alerts/${a.id}/ack`, { method: "POST", body: {} }); } catch (_) { /* shown on reload */ }
+        loadAlerts();
+      });
+      li.append(b);
+    }
+    return li;
+  }));
+}
+
+async function loadAlerts() {
+  try {
+    alertsCache = await api("/api/v1/alerts?state=active&limit=20");
+    renderAlerts();
+  } catch (_) { /* the panel stays as it was */ }
 }
 
 async function loadToday() {
@@ -88,7 +119,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   await startPage("/");
   followLive(render);
   await loadToday();
+  loadAlerts();
+  setInterval(loadAlerts, 15 * 1000);
   setInterval(loadToday, 10 * 60 * 1000);
-  document.addEventListener("hw-lang", () => { if (lastState) render(lastState); drawChart(); });
-  window.addEventListener("resize", () => { if (chart) chart.setSize({ width: Math.max(300, document.getElementById("arrivals-chart").clientWidth - 8), height: 220 }); });
+  document.addEventListener("hw-lang", () => { if (lastState) render(lastState); drawChart(); renderAlerts(); });
+  window.addEventListener("resize", () => { if (chart) chart.setSize({ width: Math.max(300, document.getElementById("arrivals-chart").clientWidth - 8), height: 190 }); });
 });

@@ -109,7 +109,15 @@ dashboards_dir = "{dashboards}"
     std::fs::write(&config_path, config).unwrap();
 
     let mut add = Command::new(&exe)
-        .args(["user", "add", "giam-sat", "--role", "viewer", "--password-stdin", "--data-dir"])
+        .args([
+            "user",
+            "add",
+            "giam-sat",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--data-dir",
+        ])
         .arg(&data)
         .stdin(Stdio::piped())
         .spawn()
@@ -151,35 +159,77 @@ dashboards_dir = "{dashboards}"
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or("{}");
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}");
     let r: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-    assert!(out.status.success() && r.get("error").is_none(), "browser run failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success() && r.get("error").is_none(),
+        "browser run failed:\n{stdout}\n{stderr}"
+    );
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
 
     assert_eq!(r["login_page_lang"], "vi", "Vietnamese by default");
-    let seqs: Vec<u64> = r["seqs"].as_array().unwrap().iter().filter_map(|v| v.as_u64()).collect();
-    assert!(seqs.len() >= 4 && seqs.windows(2).all(|w| w[1] > w[0]), "live updates: {seqs:?}");
+    let seqs: Vec<u64> = r["seqs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_u64())
+        .collect();
+    assert!(
+        seqs.len() >= 4 && seqs.windows(2).all(|w| w[1] > w[0]),
+        "live updates: {seqs:?}"
+    );
     assert!(r["live_class"].as_str().unwrap().contains("on"), "{r}");
-    assert!(r["waiting_now"].as_str().unwrap().parse::<u32>().is_ok(), "{r}");
+    assert!(
+        r["waiting_now"].as_str().unwrap().parse::<u32>().is_ok(),
+        "{r}"
+    );
     assert_eq!(r["counters"], 1);
     assert_eq!(r["cameras"], 1);
     assert_eq!(r["heading_vi"], "Số người đang chờ");
-    assert_eq!((r["heading_en"].as_str(), r["lang_en"].as_str()), (Some("People waiting"), Some("en")));
-    assert_eq!(r["heading_after_reload"], "People waiting", "the choice is remembered");
+    assert_eq!(
+        (r["heading_en"].as_str(), r["lang_en"].as_str()),
+        (Some("People waiting"), Some("en"))
+    );
+    assert_eq!(
+        r["heading_after_reload"], "People waiting",
+        "the choice is remembered"
+    );
     assert_eq!(r["heading_back"], "Số người đang chờ");
     assert!(r["wall_waiting"].as_str().unwrap().parse::<u32>().is_ok());
-    assert_eq!(r["external_requests"], serde_json::json!([]), "only local assets");
+    assert_eq!(
+        r["history_loaded"], true,
+        "history page: {}",
+        r["history_message"]
+    );
+    assert_eq!(
+        r["external_requests"],
+        serde_json::json!([]),
+        "only local assets"
+    );
     let errors: Vec<&str> = r["console"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|v| v.as_str())
-        .filter(|l| l.starts_with("pageerror") || (l.starts_with("error") && !l.contains("404") && !l.contains("401")))
+        .filter(|l| {
+            l.starts_with("pageerror")
+                || (l.starts_with("error") && !l.contains("404") && !l.contains("401"))
+        })
         .collect();
     assert!(errors.is_empty(), "script errors: {errors:?}");
     for shot in ["web_overview_vi.png", "web_overview_en.png", "web_wall.png"] {
         let p = shots.join(shot);
-        assert!(std::fs::metadata(&p).map(|m| m.len() > 10_000).unwrap_or(false), "{}", p.display());
+        assert!(
+            std::fs::metadata(&p)
+                .map(|m| m.len() > 10_000)
+                .unwrap_or(false),
+            "{}",
+            p.display()
+        );
     }
     println!("screenshots in {}", shots.display());
     drop(server);

@@ -71,10 +71,24 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
     {
         let mut store = Store::open(&db).unwrap();
         store
-            .add_user(&NewUser { username: "admin", role: Role::Admin, password: PASSWORD }, now())
+            .add_user(
+                &NewUser {
+                    username: "admin",
+                    role: Role::Admin,
+                    password: PASSWORD,
+                },
+                now(),
+            )
             .unwrap();
         store
-            .create_token(&NewToken { name: "doc", scope: TokenScope::Read, counter: None }, now())
+            .create_token(
+                &NewToken {
+                    name: "doc",
+                    scope: TokenScope::Read,
+                    counter: None,
+                },
+                now(),
+            )
             .unwrap();
         store
             .insert_alert(
@@ -105,8 +119,17 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
         seq: 1,
         t: now(),
         waiting_now: 3,
-        zones: vec![ZoneState { id: "khu-cho".into(), role: "waiting".into(), people_now: 3, ..Default::default() }],
-        counters: vec![CounterState { zone: "quay-1".into(), counter: 1, ..Default::default() }],
+        zones: vec![ZoneState {
+            id: "khu-cho".into(),
+            role: "waiting".into(),
+            people_now: 3,
+            ..Default::default()
+        }],
+        counters: vec![CounterState {
+            zone: "quay-1".into(),
+            counter: 1,
+            ..Default::default()
+        }],
         cameras: vec![CameraHealth::new(CameraId::new("sanh"))],
         ..HallState::default()
     });
@@ -120,7 +143,13 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
         &format!(r#"{{"username":"admin","password":"{PASSWORD}"}}"#),
     );
     assert_eq!(login.status, 200, "{}", login.body);
-    let cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let me: serde_json::Value = serde_json::from_str(&login.body).unwrap();
     let csrf = me["csrf_token"].as_str().unwrap().to_string();
     let doc = get(addr, "/api/v1/openapi.json", &[("Cookie", cookie.as_str())]);
@@ -144,7 +173,12 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
         .args(["--header", &format!("Cookie: {cookie}")])
         .args(["--header", &format!("X-CSRF-Token: {csrf}")])
         // Logging out would end the fuzzer's own session; the stream never ends by itself.
-        .args(["--exclude-path", "/api/v1/logout", "--exclude-path", "/api/v1/live"])
+        .args([
+            "--exclude-path",
+            "/api/v1/logout",
+            "--exclude-path",
+            "/api/v1/live",
+        ])
         .args(["--no-color", "--output-truncate", "true"])
         .env("SCHEMATHESIS_HOOKS", "")
         .current_dir(dir.path())
@@ -159,7 +193,10 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
     println!("{text}");
     println!("schemathesis took {:.0} s", started.elapsed().as_secs_f64());
     let n = cases(&text).unwrap_or_else(|| panic!("no test-case count in the output:\n{text}"));
-    assert!(n >= MIN_CASES, "only {n} test cases (at least {MIN_CASES} wanted)");
+    assert!(
+        n >= MIN_CASES,
+        "only {n} test cases (at least {MIN_CASES} wanted)"
+    );
     assert!(out.status.success(), "schemathesis failed:\n{text}");
     assert!(!text.contains("Server error"), "{text}");
     drop(server);

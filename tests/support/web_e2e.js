@@ -71,6 +71,14 @@ async function main() {
     out.wall_waiting = await page.textContent('#waiting-now');
     await page.screenshot({ path: path.join(process.env.SHOTS_DIR, 'web_wall.png') });
 
+    // The history page: a date range and its charts (or the empty-range message).
+    await page.goto(process.env.BASE_URL + '/history.html');
+    out.history_loaded = await page
+      .waitForFunction(() => document.querySelector('#history-message').textContent !== '…' && document.querySelectorAll('#chart-waits .uplot, #chart-waits p').length > 0, null, { timeout: 60000 })
+      .then(() => true, () => false);
+    out.history_message = await page.textContent('#history-message');
+    await page.screenshot({ path: path.join(process.env.SHOTS_DIR, 'web_history.png'), fullPage: true });
+
     // The camera page: a pixelated snapshot when the pipeline provides one.
     await page.goto(process.env.BASE_URL + '/camera.html');
     out.snapshot_shown = await page

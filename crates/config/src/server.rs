@@ -128,7 +128,10 @@ impl ServerConfig {
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
             errors.push(ConfigError::new(
                 "server.bind",
-                format!("'{}' is not an address:port such as 127.0.0.1:8080 or [::]:8080", self.bind),
+                format!(
+                    "'{}' is not an address:port such as 127.0.0.1:8080 or [::]:8080",
+                    self.bind
+                ),
             ));
         }
         let url = &self.public_base_url;
@@ -152,7 +155,10 @@ impl ServerConfig {
             ("server.sse_keepalive_s", self.sse_keepalive_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                errors.push(ConfigError::new(path, format!("{v} must be a positive number")));
+                errors.push(ConfigError::new(
+                    path,
+                    format!("{v} must be a positive number"),
+                ));
             }
         }
         if self.login_max_failures == 0 {
@@ -222,6 +228,9 @@ mod tests {
         ] {
             assert!(e.contains(path), "{path} missing from:\n{e}");
         }
-        assert!(toml::from_str::<ServerConfig>("sessions = 1").is_err(), "unknown keys refused");
+        assert!(
+            toml::from_str::<ServerConfig>("sessions = 1").is_err(),
+            "unknown keys refused"
+        );
     }
 }

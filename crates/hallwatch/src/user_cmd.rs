@@ -250,7 +250,10 @@ pub fn run_token(args: &TokenArgs) -> Result<()> {
         }
         TokenCommand::List => {
             for t in store.tokens()? {
-                let counter = t.counter.map(|c| format!("\tcounter {c}")).unwrap_or_default();
+                let counter = t
+                    .counter
+                    .map(|c| format!("\tcounter {c}"))
+                    .unwrap_or_default();
                 println!("{}\t{}{counter}", t.name, t.scope);
             }
         }

@@ -213,9 +213,7 @@ fn check_name(what: &'static str, name: &str) -> Result<(), StoreError> {
     if name.is_empty() || name.len() > 64 || !name.chars().all(ok_char) {
         return Err(invalid(
             what,
-            format!(
-                "name {name:?}: use 1 to 64 letters, digits, '.', '_', '-' or '@' (no spaces)"
-            ),
+            format!("name {name:?}: use 1 to 64 letters, digits, '.', '_', '-' or '@' (no spaces)"),
         ));
     }
     Ok(())
@@ -342,11 +340,22 @@ fn token_from_row(
 const USER_COLS: &str = "id, username, role, password_hash, created, disabled";
 
 impl Store {
-    fn user_row(&self, filter: &str, arg: rusqlite::types::Value) -> Result<Option<UserRow>, StoreError> {
+    fn user_row(
+        &self,
+        filter: &str,
+        arg: rusqlite::types::Value,
+    ) -> Result<Option<UserRow>, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE {filter}");
         self.conn
             .query_row(&sql, [arg], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .optional()
             .map_err(|e| self.err("reading a user", e))
@@ -428,7 +437,14 @@ impl Store {
             .map_err(|e| self.err(op, e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })
             .map_err(|e| self.err(op, e))?;
         let mut out = Vec::new();
@@ -440,7 +456,11 @@ impl Store {
 
     /// The user when `password` is theirs and they are not disabled; `Ok(None)` otherwise.
     /// Costs one argon2id verification whether or not the user exists.
-    pub fn verify_password(&self, username: &str, password: &str) -> Result<Option<User>, StoreError> {
+    pub fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
         if password.chars().count() > MAX_PASSWORD_LEN {
             return Ok(None);
         }
@@ -455,7 +475,11 @@ impl Store {
     }
 
     /// Creates an API token with a fresh random secret. `Ok(None)` when the name is taken.
-    pub fn create_token(&mut self, new: &NewToken<'_>, now: f64) -> Result<Option<IssuedToken>, StoreError> {
+    pub fn create_token(
+        &mut self,
+        new: &NewToken<'_>,
+        now: f64,
+    ) -> Result<Option<IssuedToken>, StoreError> {
         check_name("token", new.name)?;
         if new.counter.is_some() && new.scope != TokenScope::Kiosk {
             return Err(invalid("token", "only kiosk tokens belong to a counter"));
@@ -491,10 +515,14 @@ impl Store {
         let op = "listing tokens";
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, name, scope, counter, created FROM api_tokens ORDER BY name")
+            .prepare_cached(
+                "SELECT id, name, scope, counter, created FROM api_tokens ORDER BY name",
+            )
             .map_err(|e| self.err(op, e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .map_err(|e| self.err(op, e))?;
         let mut out = Vec::new();
         for row in rows {
@@ -565,21 +593,37 @@ mod tests {
         };
         let u = s.add_user(&new, 10.0).unwrap().unwrap();
         assert_eq!(u.role, Role::Reviewer);
-        assert!(s.add_user(&new, 11.0).unwrap().is_none(), "a taken name is refused");
+        assert!(
+            s.add_user(&new, 11.0).unwrap().is_none(),
+            "a taken name is refused"
+        );
         let raw: String = s
             .conn
             .query_row("SELECT password_hash FROM users", [], |r| r.get(0))
             .unwrap();
         assert!(raw.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{raw}");
         assert!(!raw.contains("mat-khau-dai"));
-        assert_eq!(s.verify_password("lan.nguyen", "mat-khau-dai").unwrap(), Some(u.clone()));
-        assert_eq!(s.verify_password("lan.nguyen", "wrong-password").unwrap(), None);
+        assert_eq!(
+            s.verify_password("lan.nguyen", "mat-khau-dai").unwrap(),
+            Some(u.clone())
+        );
+        assert_eq!(
+            s.verify_password("lan.nguyen", "wrong-password").unwrap(),
+            None
+        );
         assert_eq!(s.verify_password("nobody", "mat-khau-dai").unwrap(), None);
         assert!(s.set_password("lan.nguyen", "mat-khau-moi").unwrap());
         let changed = s.user("lan.nguyen").unwrap().unwrap();
         assert_ne!(changed.credential_stamp, u.credential_stamp);
-        assert_eq!(s.verify_password("lan.nguyen", "mat-khau-dai").unwrap(), None);
-        assert!(s.verify_password("lan.nguyen", "mat-khau-moi").unwrap().is_some());
+        assert_eq!(
+            s.verify_password("lan.nguyen", "mat-khau-dai").unwrap(),
+            None
+        );
+        assert!(
+            s.verify_password("lan.nguyen", "mat-khau-moi")
+                .unwrap()
+                .is_some()
+        );
         assert!(s.set_role("lan.nguyen", Role::Admin).unwrap());
         assert_eq!(s.user_by_id(u.id).unwrap().unwrap().role, Role::Admin);
         assert!(!s.set_password("nobody", "whatever-long").unwrap());
@@ -592,9 +636,20 @@ mod tests {
     #[test]
     fn bad_names_and_passwords_are_refused() {
         let (_d, mut s) = store();
-        for (username, password) in [("", "long-enough"), ("has space", "long-enough"), ("ok", "short")] {
+        for (username, password) in [
+            ("", "long-enough"),
+            ("has space", "long-enough"),
+            ("ok", "short"),
+        ] {
             let err = s
-                .add_user(&NewUser { username, role: Role::Viewer, password }, 0.0)
+                .add_user(
+                    &NewUser {
+                        username,
+                        role: Role::Viewer,
+                        password,
+                    },
+                    0.0,
+                )
                 .unwrap_err();
             assert!(matches!(err, StoreError::InvalidRecord { .. }), "{err}");
         }
@@ -605,7 +660,14 @@ mod tests {
     fn tokens_are_found_by_secret_only_until_revoked() {
         let (_d, mut s) = store();
         let issued = s
-            .create_token(&NewToken { name: "kiosk-quay-3", scope: TokenScope::Kiosk, counter: Some(3) }, 5.0)
+            .create_token(
+                &NewToken {
+                    name: "kiosk-quay-3",
+                    scope: TokenScope::Kiosk,
+                    counter: Some(3),
+                },
+                5.0,
+            )
             .unwrap()
             .unwrap();
         assert!(issued.secret.starts_with(TOKEN_PREFIX));
@@ -625,13 +687,29 @@ mod tests {
         wrong.push('x');
         assert_eq!(s.token_by_secret(&wrong).unwrap(), None);
         assert_eq!(s.token_by_secret("not-a-token").unwrap(), None);
-        assert!(s
-            .create_token(&NewToken { name: "kiosk-quay-3", scope: TokenScope::Read, counter: None }, 6.0)
+        assert!(
+            s.create_token(
+                &NewToken {
+                    name: "kiosk-quay-3",
+                    scope: TokenScope::Read,
+                    counter: None
+                },
+                6.0
+            )
             .unwrap()
-            .is_none());
-        assert!(s
-            .create_token(&NewToken { name: "t2", scope: TokenScope::Read, counter: Some(1) }, 6.0)
-            .is_err());
+            .is_none()
+        );
+        assert!(
+            s.create_token(
+                &NewToken {
+                    name: "t2",
+                    scope: TokenScope::Read,
+                    counter: Some(1)
+                },
+                6.0
+            )
+            .is_err()
+        );
         assert!(s.revoke_token("kiosk-quay-3").unwrap());
         assert_eq!(s.token_by_secret(&issued.secret).unwrap(), None);
         assert!(s.tokens().unwrap().is_empty());

@@ -38,7 +38,10 @@ polygon = [[0.0, 0.3], [0.5, 0.3], [0.5, 0.6], [0.0, 0.6]]
 "#;
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -58,9 +61,20 @@ fn hall(seq: u64) -> HallState {
         t: 1_791_165_600.0 + seq as f64,
         waiting_now: (seq % 30) as u32,
         zones: (0..6)
-            .map(|i| ZoneState { id: format!("khu-{i}"), role: "waiting".into(), people_now: (seq % 7) as u32, ..Default::default() })
+            .map(|i| ZoneState {
+                id: format!("khu-{i}"),
+                role: "waiting".into(),
+                people_now: (seq % 7) as u32,
+                ..Default::default()
+            })
             .collect(),
-        counters: (1..=8).map(|c| CounterState { zone: format!("quay-{c}"), counter: c, ..Default::default() }).collect(),
+        counters: (1..=8)
+            .map(|c| CounterState {
+                zone: format!("quay-{c}"),
+                counter: c,
+                ..Default::default()
+            })
+            .collect(),
         ..HallState::default()
     }
 }
@@ -73,7 +87,16 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("hallwatch.db");
     let secret = Store::open(&db)
-        .and_then(|mut s| s.create_token(&NewToken { name: "bench", scope: TokenScope::Read, counter: None }, 0.0))
+        .and_then(|mut s| {
+            s.create_token(
+                &NewToken {
+                    name: "bench",
+                    scope: TokenScope::Read,
+                    counter: None,
+                },
+                0.0,
+            )
+        })
         .expect("token")
         .expect("new token")
         .secret;
@@ -82,8 +105,16 @@ fn main() {
     state.publish(hall(1));
     let server = Server::start(state.clone(), "127.0.0.1:0").expect("server");
     let addr = server.local_addr();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    println!("web_load: server on {addr}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "web_load: server on {addr}, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
 
     // 1. SSE fan-out.
     let (lat_tx, mut lat_rx) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();

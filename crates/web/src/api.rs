@@ -50,7 +50,10 @@ pub(crate) async fn state_now(
 ) -> Response {
     let p = state.latest_published();
     let mut r = (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         p.json.to_string(),
     )
         .into_response();
@@ -96,8 +99,14 @@ pub(crate) async fn snapshot(
         .ok_or_else(|| ApiError::not_found(format!("no image of camera '{id}' yet")))?;
     let mut r = snap.bytes.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(snap.content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, private"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(snap.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, private"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", snap.t)) {
         h.insert("x-frame-time", v);
     }
@@ -155,7 +164,8 @@ fn parse_bound(s: &str, end_of_day: bool, tz: chrono_tz::Tz, what: &str) -> Resu
     } else {
         date
     };
-    local_midnight(date, tz).ok_or_else(|| ApiError::bad_request(format!("{what}: date out of range")))
+    local_midnight(date, tz)
+        .ok_or_else(|| ApiError::bad_request(format!("{what}: date out of range")))
 }
 
 fn local_midnight(date: NaiveDate, tz: chrono_tz::Tz) -> Option<f64> {
@@ -322,7 +332,12 @@ pub(crate) async fn sessions(
 async fn typical_day(state: &AppState, today: NaiveDate) -> Result<(Vec<f64>, usize), ApiError> {
     let key = today.to_string();
     let now = state.now();
-    if let Some((k, at, v)) = state.inner.typical.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+    if let Some((k, at, v)) = state
+        .inner
+        .typical
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
         && *k == key
         && now - at < TYPICAL_TTL_S
     {
@@ -355,13 +370,20 @@ async fn typical_day(state: &AppState, today: NaiveDate) -> Result<(Vec<f64>, us
                     }
                 }
             }
-            let avg = sum.iter().map(|v| if n > 0 { v / n as f64 } else { 0.0 }).collect::<Vec<_>>();
+            let avg = sum
+                .iter()
+                .map(|v| if n > 0 { v / n as f64 } else { 0.0 })
+                .collect::<Vec<_>>();
             Ok((avg, n))
         })
         .await?;
     let mut cached = hours.clone();
     cached.push(n as f64);
-    *state.inner.typical.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, now, cached));
+    *state
+        .inner
+        .typical
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some((key, now, cached));
     Ok((hours, n))
 }
 
@@ -390,7 +412,10 @@ pub(crate) async fn today(
     })))
 }
 
-pub(crate) async fn metrics(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    p: Principal,
+) -> Result<Response, ApiError> {
     let allowed = p.has_scope(TokenScope::Metrics) || p.role() == Some(Role::Admin);
     if !allowed {
         return Err(ApiError::forbidden(

@@ -224,7 +224,10 @@ impl Sessions {
             (s.user_id, s.stamp.clone(), now - s.checked_at >= RECHECK_S)
         };
         if due {
-            let user = state.db().run(move |st| Ok(st.user_by_id(user_id)?)).await?;
+            let user = state
+                .db()
+                .run(move |st| Ok(st.user_by_id(user_id)?))
+                .await?;
             let mut map = self.lock();
             match user {
                 Some(u) if !u.disabled && u.credential_stamp == stamp => {
@@ -284,12 +287,20 @@ impl LoginLimiter {
             })
         };
         let key = (ip, user.to_lowercase());
-        if let Some(times) = self.failures.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&key)
+        if let Some(times) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&key)
             && let Some(w) = wait(times, self.max)
         {
             return Err(w);
         }
-        if let Some(times) = self.per_ip.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&ip)
+        if let Some(times) = self
+            .per_ip
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&ip)
             && let Some(w) = wait(times, self.max.saturating_mul(4))
         {
             return Err(w);
@@ -330,7 +341,11 @@ pub(crate) fn cookie_name(cfg: &ServerConfig) -> &'static str {
     }
 }
 
-fn session_cookie(cfg: &ServerConfig, value: &str, max_age_s: f64) -> Result<HeaderValue, ApiError> {
+fn session_cookie(
+    cfg: &ServerConfig,
+    value: &str,
+    max_age_s: f64,
+) -> Result<HeaderValue, ApiError> {
     let mut c = format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         cookie_name(cfg),
@@ -355,7 +370,10 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The client address: the socket's, or the first `X-Forwarded-For` hop when configured.
 pub(crate) fn client_ip(
-    parts_headers: &HeaderMap, ext: &axum::http::Extensions, cfg: &ServerConfig) -> IpAddr {
+    parts_headers: &HeaderMap,
+    ext: &axum::http::Extensions,
+    cfg: &ServerConfig,
+) -> IpAddr {
     if cfg.trust_forwarded_for
         && let Some(ip) = parts_headers
             .get("x-forwarded-for")
@@ -442,7 +460,9 @@ async fn resolve_uncached(parts: &Parts, state: &AppState) -> Result<Option<Prin
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        resolve(parts, state).await?.ok_or_else(ApiError::unauthenticated)
+        resolve(parts, state)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
@@ -680,7 +700,10 @@ pub(crate) async fn login(
     Ok(resp)
 }
 
-pub(crate) async fn logout(State(state): State<AppState>, p: Principal) -> Result<Response, ApiError> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    p: Principal,
+) -> Result<Response, ApiError> {
     let Principal::User(u) = p else {
         return Err(ApiError::bad_request("tokens have no session to end"));
     };
@@ -757,7 +780,10 @@ mod tests {
             l.failed(ip, "lan", 100.0 + f64::from(i));
         }
         assert_eq!(l.check(ip, "LAN", 103.0), Err(57));
-        assert!(l.check(ip, "minh", 103.0).is_ok(), "another user is not blocked");
+        assert!(
+            l.check(ip, "minh", 103.0).is_ok(),
+            "another user is not blocked"
+        );
         assert!(l.check("10.0.0.8".parse().unwrap(), "lan", 103.0).is_ok());
         assert!(l.check(ip, "lan", 160.5).is_ok(), "the window has passed");
     }
@@ -780,14 +806,23 @@ mod tests {
     #[test]
     fn cookies_are_parsed_and_origins_compared() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; hw_session=abc; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hw_session=abc; b=2"),
+        );
         assert_eq!(cookie_value(&h, "hw_session"), Some("abc"));
         assert_eq!(cookie_value(&h, "hw"), None);
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         assert!(!cross_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(!cross_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(cross_origin(&h));
     }
 }

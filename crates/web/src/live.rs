@@ -47,7 +47,8 @@ pub(crate) async fn live(
     State(state): State<AppState>,
     RequireRole { principal, .. }: RequireRole<role::Viewer>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let keepalive = Duration::from_secs_f64(state.config().server.sse_keepalive_s.clamp(1.0, 3600.0));
+    let keepalive =
+        Duration::from_secs_f64(state.config().server.sse_keepalive_s.clamp(1.0, 3600.0));
     // Subscribe before reading the current state so no change falls between the two.
     let rx = state.inner.changes.subscribe();
     let first = state.latest_published();

@@ -78,78 +78,255 @@ impl Metrics {
         let family = |o: &mut String, name: &str, kind: &str, help: &str| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
-        family(&mut o, "hallwatch_camera_up", "gauge", "1 while the camera delivers frames.");
+        family(
+            &mut o,
+            "hallwatch_camera_up",
+            "gauge",
+            "1 while the camera delivers frames.",
+        );
         for c in &hall.cameras {
             let up = u8::from(matches!(c.state, CameraState::Running));
-            let _ = writeln!(o, "hallwatch_camera_up{{site=\"{site}\",camera=\"{}\"}} {up}", escape(c.camera.as_str()));
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_up{{site=\"{site}\",camera=\"{}\"}} {up}",
+                escape(c.camera.as_str())
+            );
         }
-        family(&mut o, "hallwatch_camera_input_fps", "gauge", "Decoded frames per second from the source.");
+        family(
+            &mut o,
+            "hallwatch_camera_input_fps",
+            "gauge",
+            "Decoded frames per second from the source.",
+        );
         for c in &hall.cameras {
-            let _ = writeln!(o, "hallwatch_camera_input_fps{{site=\"{site}\",camera=\"{}\"}} {}", escape(c.camera.as_str()), num(c.input_fps));
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_input_fps{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                num(c.input_fps)
+            );
         }
-        family(&mut o, "hallwatch_camera_analysed_fps", "gauge", "Frames per second handed to analysis.");
+        family(
+            &mut o,
+            "hallwatch_camera_analysed_fps",
+            "gauge",
+            "Frames per second handed to analysis.",
+        );
         for c in &hall.cameras {
-            let _ = writeln!(o, "hallwatch_camera_analysed_fps{{site=\"{site}\",camera=\"{}\"}} {}", escape(c.camera.as_str()), num(c.analysed_fps));
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_analysed_fps{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                num(c.analysed_fps)
+            );
         }
-        family(&mut o, "hallwatch_camera_frames_dropped_total", "counter", "Frames dropped because analysis lagged.");
+        family(
+            &mut o,
+            "hallwatch_camera_frames_dropped_total",
+            "counter",
+            "Frames dropped because analysis lagged.",
+        );
         for c in &hall.cameras {
-            let _ = writeln!(o, "hallwatch_camera_frames_dropped_total{{site=\"{site}\",camera=\"{}\"}} {}", escape(c.camera.as_str()), c.frames_dropped);
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_frames_dropped_total{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                c.frames_dropped
+            );
         }
-        family(&mut o, "hallwatch_camera_reconnects_total", "counter", "Restarts after a failure.");
+        family(
+            &mut o,
+            "hallwatch_camera_reconnects_total",
+            "counter",
+            "Restarts after a failure.",
+        );
         for c in &hall.cameras {
-            let _ = writeln!(o, "hallwatch_camera_reconnects_total{{site=\"{site}\",camera=\"{}\"}} {}", escape(c.camera.as_str()), c.reconnects);
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_reconnects_total{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                c.reconnects
+            );
         }
-        family(&mut o, "hallwatch_inference_seconds", "histogram", "Person detector inference latency per frame.");
+        family(
+            &mut o,
+            "hallwatch_inference_seconds",
+            "histogram",
+            "Person detector inference latency per frame.",
+        );
         {
             let map = self.inference.lock().unwrap_or_else(|p| p.into_inner());
             for (cam, h) in map.iter() {
                 let cam = escape(cam);
                 for (le, n) in INFERENCE_BUCKETS_S.iter().zip(h.counts) {
-                    let _ = writeln!(o, "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"{le}\"}} {n}");
+                    let _ = writeln!(
+                        o,
+                        "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"{le}\"}} {n}"
+                    );
                 }
-                let _ = writeln!(o, "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"+Inf\"}} {}", h.count);
-                let _ = writeln!(o, "hallwatch_inference_seconds_sum{{site=\"{site}\",camera=\"{cam}\"}} {}", num(h.sum));
-                let _ = writeln!(o, "hallwatch_inference_seconds_count{{site=\"{site}\",camera=\"{cam}\"}} {}", h.count);
+                let _ = writeln!(
+                    o,
+                    "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    o,
+                    "hallwatch_inference_seconds_sum{{site=\"{site}\",camera=\"{cam}\"}} {}",
+                    num(h.sum)
+                );
+                let _ = writeln!(
+                    o,
+                    "hallwatch_inference_seconds_count{{site=\"{site}\",camera=\"{cam}\"}} {}",
+                    h.count
+                );
             }
         }
-        family(&mut o, "hallwatch_waiting_people", "gauge", "People waiting now (Số người đang chờ), all waiting zones.");
-        let _ = writeln!(o, "hallwatch_waiting_people{{site=\"{site}\"}} {}", hall.waiting_now);
-        family(&mut o, "hallwatch_zone_people", "gauge", "People in each zone now.");
+        family(
+            &mut o,
+            "hallwatch_waiting_people",
+            "gauge",
+            "People waiting now (Số người đang chờ), all waiting zones.",
+        );
+        let _ = writeln!(
+            o,
+            "hallwatch_waiting_people{{site=\"{site}\"}} {}",
+            hall.waiting_now
+        );
+        family(
+            &mut o,
+            "hallwatch_zone_people",
+            "gauge",
+            "People in each zone now.",
+        );
         for z in &hall.zones {
-            let _ = writeln!(o, "hallwatch_zone_people{{site=\"{site}\",zone=\"{}\",role=\"{}\"}} {}", escape(&z.id), escape(&z.role), z.people_now);
+            let _ = writeln!(
+                o,
+                "hallwatch_zone_people{{site=\"{site}\",zone=\"{}\",role=\"{}\"}} {}",
+                escape(&z.id),
+                escape(&z.role),
+                z.people_now
+            );
         }
-        family(&mut o, "hallwatch_queue_length", "gauge", "Smoothed people per waiting zone (the displayed queue length).");
+        family(
+            &mut o,
+            "hallwatch_queue_length",
+            "gauge",
+            "Smoothed people per waiting zone (the displayed queue length).",
+        );
         for z in hall.zones.iter().filter(|z| z.role == "waiting") {
-            let _ = writeln!(o, "hallwatch_queue_length{{site=\"{site}\",zone=\"{}\"}} {}", escape(&z.id), num(z.people_smoothed));
+            let _ = writeln!(
+                o,
+                "hallwatch_queue_length{{site=\"{site}\",zone=\"{}\"}} {}",
+                escape(&z.id),
+                num(z.people_smoothed)
+            );
         }
-        family(&mut o, "hallwatch_counter_serving", "gauge", "1 while the counter serves a citizen.");
+        family(
+            &mut o,
+            "hallwatch_counter_serving",
+            "gauge",
+            "1 while the counter serves a citizen.",
+        );
         for c in &hall.counters {
             let v = u8::from(c.activity == CounterActivity::Serving);
-            let _ = writeln!(o, "hallwatch_counter_serving{{site=\"{site}\",counter=\"{}\"}} {v}", c.counter);
+            let _ = writeln!(
+                o,
+                "hallwatch_counter_serving{{site=\"{site}\",counter=\"{}\"}} {v}",
+                c.counter
+            );
         }
-        family(&mut o, "hallwatch_counter_staffed", "gauge", "1 while staff are at the counter.");
+        family(
+            &mut o,
+            "hallwatch_counter_staffed",
+            "gauge",
+            "1 while staff are at the counter.",
+        );
         for c in &hall.counters {
             let v = u8::from(c.activity != CounterActivity::StaffAbsent);
-            let _ = writeln!(o, "hallwatch_counter_staffed{{site=\"{site}\",counter=\"{}\"}} {v}", c.counter);
+            let _ = writeln!(
+                o,
+                "hallwatch_counter_staffed{{site=\"{site}\",counter=\"{}\"}} {v}",
+                c.counter
+            );
         }
-        family(&mut o, "hallwatch_served_today", "gauge", "Services finished today (Lượt phục vụ).");
-        let _ = writeln!(o, "hallwatch_served_today{{site=\"{site}\"}} {}", hall.today.served);
-        family(&mut o, "hallwatch_arrivals_today", "gauge", "People who started waiting today.");
-        let _ = writeln!(o, "hallwatch_arrivals_today{{site=\"{site}\"}} {}", hall.today.arrivals);
+        family(
+            &mut o,
+            "hallwatch_served_today",
+            "gauge",
+            "Services finished today (Lượt phục vụ).",
+        );
+        let _ = writeln!(
+            o,
+            "hallwatch_served_today{{site=\"{site}\"}} {}",
+            hall.today.served
+        );
+        family(
+            &mut o,
+            "hallwatch_arrivals_today",
+            "gauge",
+            "People who started waiting today.",
+        );
+        let _ = writeln!(
+            o,
+            "hallwatch_arrivals_today{{site=\"{site}\"}} {}",
+            hall.today.arrivals
+        );
         if let Some(p) = &hall.prediction {
-            family(&mut o, "hallwatch_predicted_wait_seconds", "gauge", "Expected wait for someone arriving now.");
-            let _ = writeln!(o, "hallwatch_predicted_wait_seconds{{site=\"{site}\"}} {}", num(p.expected_s));
+            family(
+                &mut o,
+                "hallwatch_predicted_wait_seconds",
+                "gauge",
+                "Expected wait for someone arriving now.",
+            );
+            let _ = writeln!(
+                o,
+                "hallwatch_predicted_wait_seconds{{site=\"{site}\"}} {}",
+                num(p.expected_s)
+            );
         }
-        family(&mut o, "hallwatch_state_seq", "gauge", "Publication counter of the live hall state.");
+        family(
+            &mut o,
+            "hallwatch_state_seq",
+            "gauge",
+            "Publication counter of the live hall state.",
+        );
         let _ = writeln!(o, "hallwatch_state_seq{{site=\"{site}\"}} {}", hall.seq);
-        family(&mut o, "hallwatch_sse_clients", "gauge", "Live-stream clients connected.");
+        family(
+            &mut o,
+            "hallwatch_sse_clients",
+            "gauge",
+            "Live-stream clients connected.",
+        );
         let _ = writeln!(o, "hallwatch_sse_clients {}", self.sse_clients());
-        family(&mut o, "hallwatch_sse_events_total", "counter", "State events sent to live-stream clients.");
-        let _ = writeln!(o, "hallwatch_sse_events_total {}", self.sse_events.load(Ordering::Relaxed));
-        family(&mut o, "hallwatch_login_sessions", "gauge", "Open login sessions.");
+        family(
+            &mut o,
+            "hallwatch_sse_events_total",
+            "counter",
+            "State events sent to live-stream clients.",
+        );
+        let _ = writeln!(
+            o,
+            "hallwatch_sse_events_total {}",
+            self.sse_events.load(Ordering::Relaxed)
+        );
+        family(
+            &mut o,
+            "hallwatch_login_sessions",
+            "gauge",
+            "Open login sessions.",
+        );
         let _ = writeln!(o, "hallwatch_login_sessions {sessions}");
-        family(&mut o, "hallwatch_logins_failed_total", "counter", "Failed or refused logins.");
-        let _ = writeln!(o, "hallwatch_logins_failed_total {}", self.logins_failed.load(Ordering::Relaxed));
+        family(
+            &mut o,
+            "hallwatch_logins_failed_total",
+            "counter",
+            "Failed or refused logins.",
+        );
+        let _ = writeln!(
+            o,
+            "hallwatch_logins_failed_total {}",
+            self.logins_failed.load(Ordering::Relaxed)
+        );
         o
     }
 }
@@ -185,10 +362,17 @@ mod tests {
         m.observe_inference("sanh\"1", 9.0);
         m.observe_inference("sanh\"1", f64::NAN);
         let text = m.render(&HallState::default(), 0);
-        assert!(text.contains("hallwatch_inference_seconds_bucket{site=\"\",camera=\"sanh\\\"1\",le=\"0.005\"} 1"), "{text}");
+        assert!(
+            text.contains(
+                "hallwatch_inference_seconds_bucket{site=\"\",camera=\"sanh\\\"1\",le=\"0.005\"} 1"
+            ),
+            "{text}"
+        );
         assert!(text.contains("le=\"0.075\"} 2"));
         assert!(text.contains("le=\"2.5\"} 2"));
         assert!(text.contains("le=\"+Inf\"} 3"));
-        assert!(text.contains("hallwatch_inference_seconds_count{site=\"\",camera=\"sanh\\\"1\"} 3"));
+        assert!(
+            text.contains("hallwatch_inference_seconds_count{site=\"\",camera=\"sanh\\\"1\"} 3")
+        );
     }
 }

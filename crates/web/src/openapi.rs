@@ -24,7 +24,10 @@ fn responses(success: (&str, Value), extra: &[(&str, &str)]) -> Value {
     let mut r = serde_json::Map::new();
     r.insert(success.0.to_string(), success.1);
     r.insert("401".into(), err("Not logged in and no API token"));
-    r.insert("403".into(), err("Role or token scope not allowed, or CSRF check failed"));
+    r.insert(
+        "403".into(),
+        err("Role or token scope not allowed, or CSRF check failed"),
+    );
     for (code, desc) in extra {
         r.insert((*code).to_string(), err(desc));
     }
@@ -46,8 +49,18 @@ fn body(schema: Value) -> Value {
 fn range_params() -> Vec<Value> {
     let bound = json!({"type": "string", "example": "2026-10-05"});
     vec![
-        query("from", true, bound.clone(), "Start: Unix seconds, or a local date YYYY-MM-DD (its start)."),
-        query("to", true, bound, "End: Unix seconds, or a local date YYYY-MM-DD (included, to its end)."),
+        query(
+            "from",
+            true,
+            bound.clone(),
+            "Start: Unix seconds, or a local date YYYY-MM-DD (its start).",
+        ),
+        query(
+            "to",
+            true,
+            bound,
+            "End: Unix seconds, or a local date YYYY-MM-DD (included, to its end).",
+        ),
     ]
 }
 

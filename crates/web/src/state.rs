@@ -104,7 +104,9 @@ pub fn resolve_dashboards_dir(dir: &str) -> PathBuf {
     if p.is_dir() || p.is_absolute() {
         return p;
     }
-    let in_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir);
+    let in_tree = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
     if in_tree.is_dir() { in_tree } else { p }
 }
 
@@ -284,7 +286,11 @@ impl AppState {
 
     /// Sets (or replaces) where camera snapshots come from.
     pub fn set_snapshot_source(&self, source: Arc<dyn SnapshotSource>) {
-        *self.inner.snapshots.lock().unwrap_or_else(|p| p.into_inner()) = Some(source);
+        *self
+            .inner
+            .snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(source);
     }
 
     /// The config.

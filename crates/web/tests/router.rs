@@ -24,17 +24,47 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, u8)> {
         (Method::GET, "/api/v1/zones", None, 0),
         (Method::GET, "/api/v1/counters", None, 0),
         (Method::GET, "/api/v1/today", None, 0),
-        (Method::GET, "/api/v1/series?from=2026-10-01&to=2026-10-05", None, 0),
-        (Method::GET, "/api/v1/sessions?from=2026-10-01&to=2026-10-05", None, 1),
+        (
+            Method::GET,
+            "/api/v1/series?from=2026-10-01&to=2026-10-05",
+            None,
+            0,
+        ),
+        (
+            Method::GET,
+            "/api/v1/sessions?from=2026-10-01&to=2026-10-05",
+            None,
+            1,
+        ),
         (Method::GET, "/api/v1/alerts?state=active", None, 0),
         (Method::GET, "/api/v1/alerts/1", None, 0),
-        (Method::POST, "/api/v1/alerts/1/ack", Some(json!({"note": "đã xử lý"})), 6),
+        (
+            Method::POST,
+            "/api/v1/alerts/1/ack",
+            Some(json!({"note": "đã xử lý"})),
+            6,
+        ),
         (Method::GET, "/api/v1/users", None, 2),
-        (Method::POST, "/api/v1/users", Some(json!({"username": "moi", "role": "viewer", "password": "mat-khau-moi-1"})), 2),
-        (Method::PATCH, "/api/v1/users/moi", Some(json!({"role": "reviewer"})), 2),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"username": "moi", "role": "viewer", "password": "mat-khau-moi-1"})),
+            2,
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/users/moi",
+            Some(json!({"role": "reviewer"})),
+            2,
+        ),
         (Method::DELETE, "/api/v1/users/moi", None, 2),
         (Method::GET, "/api/v1/tokens", None, 2),
-        (Method::POST, "/api/v1/tokens", Some(json!({"name": "may-so", "scope": "tickets"})), 2),
+        (
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"name": "may-so", "scope": "tickets"})),
+            2,
+        ),
         (Method::DELETE, "/api/v1/tokens/may-so", None, 2),
         (Method::GET, "/api/v1/cameras/sanh/snapshot", None, 3),
         (Method::GET, "/metrics", None, 4),
@@ -67,13 +97,27 @@ async fn every_route_needs_a_session_or_token() {
     let (status, _, _) = send(h.app(), Method::GET, "/api/v1/live", &Auth::None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, b, _) = send(h.app(), Method::POST, "/api/v1/logout", &Auth::None, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
-    let bogus = Auth::Token("hwt_0000000000000000000000000000000000000000000000000000000000000000".into());
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    let bogus =
+        Auth::Token("hwt_0000000000000000000000000000000000000000000000000000000000000000".into());
     let (status, _, _) = send(h.app(), Method::GET, "/api/v1/state", &bogus, None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "an unknown token is refused");
-    let cookie = Auth::SessionNoCsrf { cookie: "hw_session=forged".into() };
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "an unknown token is refused"
+    );
+    let cookie = Auth::SessionNoCsrf {
+        cookie: "hw_session=forged".into(),
+    };
     let (status, _, _) = send(h.app(), Method::GET, "/api/v1/state", &cookie, None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "an unknown session is refused");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "an unknown session is refused"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +125,16 @@ async fn public_paths_need_nothing() {
     let h = Harness::new();
     let (status, b, _) = send(h.app(), Method::GET, "/healthz", &Auth::None, None).await;
     assert_eq!((status, b["status"].as_str()), (StatusCode::OK, Some("ok")));
-    for page in ["/", "/login.html", "/wall.html", "/common.js", "/i18n.js", "/style.css", "/vendor/uplot/uPlot.iife.min.js", "/vendor/uplot/LICENSE"] {
+    for page in [
+        "/",
+        "/login.html",
+        "/wall.html",
+        "/common.js",
+        "/i18n.js",
+        "/style.css",
+        "/vendor/uplot/uPlot.iife.min.js",
+        "/vendor/uplot/LICENSE",
+    ] {
         let (status, _, headers) = send(h.app(), Method::GET, page, &Auth::None, None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
@@ -131,7 +184,11 @@ async fn roles_and_scopes_are_enforced_on_every_route() {
                     "{who} should reach {m} {path}, got {status}: {b}"
                 );
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{who} must not reach {m} {path}: {b}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{who} must not reach {m} {path}: {b}"
+                );
                 assert_eq!(error_code(&b), "forbidden");
             }
         }
@@ -163,7 +220,14 @@ async fn alerts_are_listed_and_acknowledged_once_by_a_reviewer() {
     let h = Harness::new();
     let id = insert_alert(&h);
     let viewer = h.login("viewer").await;
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/alerts?state=active", &viewer, None).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/alerts?state=active",
+        &viewer,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{b}");
     assert_eq!(b[0]["id"], id);
     assert_eq!(b[0]["state"], "triggered");
@@ -171,16 +235,50 @@ async fn alerts_are_listed_and_acknowledged_once_by_a_reviewer() {
     let (status, _, _) = send(h.app(), Method::POST, &path, &viewer, Some(json!({}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a viewer cannot acknowledge");
     let reviewer = h.login("reviewer").await;
-    let (status, b, _) = send(h.app(), Method::POST, &path, &reviewer, Some(json!({"note": "đã gọi thêm cán bộ"}))).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        &path,
+        &reviewer,
+        Some(json!({"note": "đã gọi thêm cán bộ"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{b}");
-    assert_eq!((b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()), (Some(true), Some("reviewer")));
+    assert_eq!(
+        (b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()),
+        (Some(true), Some("reviewer"))
+    );
     let admin = h.login("admin").await;
     let (_, b, _) = send(h.app(), Method::POST, &path, &admin, Some(json!({}))).await;
-    assert_eq!((b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()), (Some(false), Some("reviewer")), "the first acknowledgement is kept");
-    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/alerts/999/ack", &admin, Some(json!({}))).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/alerts?state=weird", &viewer, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(
+        (b["acknowledged"].as_bool(), b["alert"]["ack_by"].as_str()),
+        (Some(false), Some("reviewer")),
+        "the first acknowledgement is kept"
+    );
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/alerts/999/ack",
+        &admin,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/alerts?state=weird",
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
     let (status, _, _) = send(h.app(), Method::GET, "/api/v1/alerts/abc", &viewer, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -192,20 +290,52 @@ async fn a_kiosk_token_reaches_only_its_endpoint() {
     let kiosk_route = Router::new()
         .route(
             "/api/v1/kiosk-probe",
-            post(|t: RequireToken<scope::Kiosk>| async move { format!("counter {:?}", t.token.counter) }),
+            post(|t: RequireToken<scope::Kiosk>| async move {
+                format!("counter {:?}", t.token.counter)
+            }),
         )
         .with_state(h.state.clone());
     let app = h.app().merge(kiosk_route);
-    let (status, b, _) = send(app.clone(), Method::POST, "/api/v1/kiosk-probe", &h.token("kiosk"), None).await;
-    assert_eq!((status, b.as_str()), (StatusCode::OK, Some("counter Some(1)")));
+    let (status, b, _) = send(
+        app.clone(),
+        Method::POST,
+        "/api/v1/kiosk-probe",
+        &h.token("kiosk"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, b.as_str()),
+        (StatusCode::OK, Some("counter Some(1)"))
+    );
     for other in ["read", "tickets", "ratings", "metrics"] {
-        let (status, _, _) = send(app.clone(), Method::POST, "/api/v1/kiosk-probe", &h.token(other), None).await;
+        let (status, _, _) = send(
+            app.clone(),
+            Method::POST,
+            "/api/v1/kiosk-probe",
+            &h.token(other),
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{other} token");
     }
     let admin = h.login("admin").await;
-    let (status, _, _) = send(app.clone(), Method::POST, "/api/v1/kiosk-probe", &admin, None).await;
+    let (status, _, _) = send(
+        app.clone(),
+        Method::POST,
+        "/api/v1/kiosk-probe",
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "not even an admin session");
-    for path in ["/api/v1/state", "/api/v1/live", "/metrics", "/api/v1/users", "/api/v1/cameras/sanh/snapshot"] {
+    for path in [
+        "/api/v1/state",
+        "/api/v1/live",
+        "/metrics",
+        "/api/v1/users",
+        "/api/v1/cameras/sanh/snapshot",
+    ] {
         let (status, _, _) = send(app.clone(), Method::GET, path, &h.token("kiosk"), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "kiosk token on {path}");
     }
@@ -223,7 +353,9 @@ async fn bad_json_is_a_400_in_the_error_shape() {
         r#"{"username": "x", "role": "viewer", "password": "long-enough", "extra": 1}"#,
     ];
     for raw in bodies {
-        let Auth::Session { cookie, csrf } = &admin else { unreachable!() };
+        let Auth::Session { cookie, csrf } = &admin else {
+            unreachable!()
+        };
         let req = axum::http::Request::builder()
             .method(Method::POST)
             .uri("/api/v1/users")
@@ -245,19 +377,35 @@ async fn bad_json_is_a_400_in_the_error_shape() {
         .body(axum::body::Body::from("{\"username\":"))
         .unwrap();
     let (status, b, _) = run(h.app(), req).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
     let req = axum::http::Request::builder()
         .method(Method::POST)
         .uri("/api/v1/login")
         .body(axum::body::Body::from("username=a&password=b"))
         .unwrap();
     let (status, b, _) = run(h.app(), req).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
     // Bad query values.
     let viewer = h.login("viewer").await;
-    for q in ["/api/v1/series?from=yesterday&to=2026-10-05", "/api/v1/series?from=2026-10-05&to=2026-10-01", "/api/v1/series?from=2026-10-01&to=2026-10-05&period=week", "/api/v1/series?to=2026-10-05", "/api/v1/series?from=2026-10-01&to=2026-10-05&counter=-1"] {
+    for q in [
+        "/api/v1/series?from=yesterday&to=2026-10-05",
+        "/api/v1/series?from=2026-10-05&to=2026-10-01",
+        "/api/v1/series?from=2026-10-01&to=2026-10-05&period=week",
+        "/api/v1/series?to=2026-10-05",
+        "/api/v1/series?from=2026-10-01&to=2026-10-05&counter=-1",
+    ] {
         let (status, b, _) = send(h.app(), Method::GET, q, &viewer, None).await;
-        assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "{q}");
+        assert_eq!(
+            (status, error_code(&b).as_str()),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+            "{q}"
+        );
     }
 }
 
@@ -266,17 +414,43 @@ async fn unknown_paths_and_methods_get_the_error_shape() {
     let h = Harness::new();
     let admin = h.login("admin").await;
     for auth in [Auth::None, admin.clone()] {
-        for path in ["/api/v1/nope", "/api/v2/state", "/api", "/api/v1/users/x/y", "/khong-co.html"] {
+        for path in [
+            "/api/v1/nope",
+            "/api/v2/state",
+            "/api",
+            "/api/v1/users/x/y",
+            "/khong-co.html",
+        ] {
             let (status, b, _) = send(h.app(), Method::GET, path, &auth, None).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert_eq!(error_code(&b), "not_found");
         }
     }
     let (status, b, _) = send(h.app(), Method::DELETE, "/api/v1/state", &admin, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/cameras/khong-co/snapshot", &admin, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let (status, _, _) = send(h.app(), Method::DELETE, "/api/v1/users/khong-co", &admin, None).await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/cameras/khong-co/snapshot",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, _, _) = send(
+        h.app(),
+        Method::DELETE,
+        "/api/v1/users/khong-co",
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -285,26 +459,66 @@ async fn state_changes_from_a_session_need_the_csrf_token_and_same_origin() {
     let h = Harness::new();
     let admin = h.login("admin").await;
     let body = json!({"username": "csrf-test", "role": "viewer", "password": "mat-khau-moi-1"});
-    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/users", &admin.without_csrf(), Some(body.clone())).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::FORBIDDEN, "csrf"));
-    let Auth::Session { cookie, .. } = &admin else { unreachable!() };
-    let wrong = Auth::Session { cookie: cookie.clone(), csrf: "0".repeat(64) };
-    let (status, _, _) = send(h.app(), Method::POST, "/api/v1/users", &wrong, Some(body.clone())).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/users",
+        &admin.without_csrf(),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::FORBIDDEN, "csrf")
+    );
+    let Auth::Session { cookie, .. } = &admin else {
+        unreachable!()
+    };
+    let wrong = Auth::Session {
+        cookie: cookie.clone(),
+        csrf: "0".repeat(64),
+    };
+    let (status, _, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/users",
+        &wrong,
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let mut req = request(Method::POST, "/api/v1/users", &admin, Some(body.clone()));
-    req.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
     let (status, b, _) = run(h.app(), req).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::FORBIDDEN, "csrf"));
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::FORBIDDEN, "csrf")
+    );
     let mut req = request(Method::POST, "/api/v1/users", &admin, Some(body.clone()));
-    req.headers_mut().insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+    req.headers_mut()
+        .insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
     let (status, b, _) = run(h.app(), req).await;
     assert_eq!(status, StatusCode::CREATED, "{b}");
     // A GET needs no CSRF token; a token-authenticated POST needs none either.
-    let (status, _, _) = send(h.app(), Method::GET, "/api/v1/users", &admin.without_csrf(), None).await;
+    let (status, _, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/users",
+        &admin.without_csrf(),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     // Logging in from another site is refused.
-    let mut req = request(Method::POST, "/api/v1/login", &Auth::None, Some(json!({"username": "admin", "password": PASSWORD})));
-    req.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+    let mut req = request(
+        Method::POST,
+        "/api/v1/login",
+        &Auth::None,
+        Some(json!({"username": "admin", "password": PASSWORD})),
+    );
+    req.headers_mut()
+        .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
     let (status, _, _) = run(h.app(), req).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -312,27 +526,60 @@ async fn state_changes_from_a_session_need_the_csrf_token_and_same_origin() {
 #[tokio::test]
 async fn session_cookies_are_httponly_strict_and_secure_under_https() {
     let h = Harness::new();
-    let (status, b, headers) = send(h.app(), Method::POST, "/api/v1/login", &Auth::None, Some(json!({"username": "viewer", "password": PASSWORD}))).await;
+    let (status, b, headers) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/login",
+        &Auth::None,
+        Some(json!({"username": "viewer", "password": PASSWORD})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(b["role"], "viewer");
     assert_eq!(b["csrf_token"].as_str().unwrap().len(), 64);
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.starts_with("hw_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let tls = Harness::with_config("[server]\npublic_base_url = \"https://hcc.example.vn\"");
-    let (_, _, headers) = send(tls.app(), Method::POST, "/api/v1/login", &Auth::None, Some(json!({"username": "viewer", "password": PASSWORD}))).await;
+    let (_, _, headers) = send(
+        tls.app(),
+        Method::POST,
+        "/api/v1/login",
+        &Auth::None,
+        Some(json!({"username": "viewer", "password": PASSWORD})),
+    )
+    .await;
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-hw_session=") && cookie.contains("; Secure"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-hw_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
 }
 
 fn from_ip(req: &mut axum::http::Request<axum::body::Body>, ip: &str) {
     let addr: SocketAddr = format!("{ip}:40000").parse().unwrap();
-    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
 }
 
-async fn login_from(h: &Harness, ip: &str, user: &str, password: &str) -> (StatusCode, serde_json::Value, axum::http::HeaderMap) {
-    let mut req = request(Method::POST, "/api/v1/login", &Auth::None, Some(json!({"username": user, "password": password})));
+async fn login_from(
+    h: &Harness,
+    ip: &str,
+    user: &str,
+    password: &str,
+) -> (StatusCode, serde_json::Value, axum::http::HeaderMap) {
+    let mut req = request(
+        Method::POST,
+        "/api/v1/login",
+        &Auth::None,
+        Some(json!({"username": user, "password": password})),
+    );
     from_ip(&mut req, ip);
     run(h.app(), req).await
 }
@@ -342,80 +589,212 @@ async fn logins_are_rate_limited_per_address_and_user() {
     let h = Harness::with_config("[server]\nlogin_max_failures = 3\nlogin_window_s = 60");
     for _ in 0..3 {
         let (status, b, _) = login_from(&h, "10.1.1.1", "viewer", "wrong-password").await;
-        assert_eq!((status, error_code(&b).as_str()), (StatusCode::UNAUTHORIZED, "bad_credentials"));
+        assert_eq!(
+            (status, error_code(&b).as_str()),
+            (StatusCode::UNAUTHORIZED, "bad_credentials")
+        );
     }
     // Blocked now, even with the right password; Retry-After says for how long.
     let (status, b, headers) = login_from(&h, "10.1.1.1", "viewer", PASSWORD).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"));
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+    );
     assert_eq!(headers[header::RETRY_AFTER], "60");
     // Another user from the same address, and the same user from another address, still log in.
-    assert_eq!(login_from(&h, "10.1.1.1", "admin", PASSWORD).await.0, StatusCode::OK);
-    assert_eq!(login_from(&h, "10.1.1.2", "viewer", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        login_from(&h, "10.1.1.1", "admin", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login_from(&h, "10.1.1.2", "viewer", PASSWORD).await.0,
+        StatusCode::OK
+    );
     h.clock.advance(61.0);
-    assert_eq!(login_from(&h, "10.1.1.1", "viewer", PASSWORD).await.0, StatusCode::OK);
+    assert_eq!(
+        login_from(&h, "10.1.1.1", "viewer", PASSWORD).await.0,
+        StatusCode::OK
+    );
     // Unknown users count too, so guessing names is limited the same way.
     for _ in 0..3 {
         login_from(&h, "10.1.1.3", "khong-co", "x-wrong-pass").await;
     }
-    assert_eq!(login_from(&h, "10.1.1.3", "khong-co", "x-wrong-pass").await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login_from(&h, "10.1.1.3", "khong-co", "x-wrong-pass")
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
 async fn sessions_end_on_logout_idle_time_and_user_deletion() {
     let h = Harness::with_config("[server]\nsession_idle_h = 1");
     let viewer = h.login("viewer").await;
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &viewer, None).await.0, StatusCode::OK);
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &viewer, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
     h.clock.advance(3601.0);
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &viewer, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &viewer, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
 
     let viewer = h.login("viewer").await;
     let (status, _, headers) = send(h.app(), Method::POST, "/api/v1/logout", &viewer, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &viewer, None).await.0, StatusCode::UNAUTHORIZED);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &viewer, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Deleted by another process (the `hallwatch user del` command): gone within 30 s.
     let reviewer = h.login("reviewer").await;
     let mut store = Store::open(h.dir.path().join("hallwatch.db")).unwrap();
     assert!(store.delete_user("reviewer").unwrap());
     h.clock.advance(31.0);
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &reviewer, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &reviewer, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
     // A password changed elsewhere ends the sessions too.
     let admin = h.login("admin").await;
     assert!(store.set_password("admin", "mat-khau-khac-9").unwrap());
     h.clock.advance(31.0);
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &admin, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &admin, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn admins_manage_users_and_tokens() {
     let h = Harness::new();
     let admin = h.login("admin").await;
-    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/users", &admin, Some(json!({"username": "giam-sat", "role": "viewer", "password": "short"}))).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
-    let (status, _, _) = send(h.app(), Method::POST, "/api/v1/users", &admin, Some(json!({"username": "giam-sat", "role": "viewer", "password": "mat-khau-dai-1"}))).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/users",
+        &admin,
+        Some(json!({"username": "giam-sat", "role": "viewer", "password": "short"})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let (status, _, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/users",
+        &admin,
+        Some(json!({"username": "giam-sat", "role": "viewer", "password": "mat-khau-dai-1"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/users", &admin, Some(json!({"username": "giam-sat", "role": "viewer", "password": "mat-khau-dai-1"}))).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::CONFLICT, "conflict"));
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/users",
+        &admin,
+        Some(json!({"username": "giam-sat", "role": "viewer", "password": "mat-khau-dai-1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::CONFLICT, "conflict")
+    );
     // An admin changing their own password stays logged in here; their other sessions end.
     let other = h.login("admin").await;
-    let (status, _, _) = send(h.app(), Method::PATCH, "/api/v1/users/admin", &admin, Some(json!({"password": "mat-khau-moi-2"}))).await;
+    let (status, _, _) = send(
+        h.app(),
+        Method::PATCH,
+        "/api/v1/users/admin",
+        &admin,
+        Some(json!({"password": "mat-khau-moi-2"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     h.clock.advance(31.0);
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &admin, None).await.0, StatusCode::OK);
-    assert_eq!(send(h.app(), Method::GET, "/api/v1/me", &other, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &admin, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(h.app(), Method::GET, "/api/v1/me", &other, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
     let (status, b, _) = send(h.app(), Method::DELETE, "/api/v1/users/admin", &admin, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "no self-deletion");
-    let (status, b, _) = send(h.app(), Method::POST, "/api/v1/tokens", &admin, Some(json!({"name": "kiosk-2", "scope": "kiosk", "counter": 2}))).await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request"),
+        "no self-deletion"
+    );
+    let (status, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/tokens",
+        &admin,
+        Some(json!({"name": "kiosk-2", "scope": "kiosk", "counter": 2})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let secret = b["secret"].as_str().unwrap().to_string();
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/me", &Auth::Token(secret.clone()), None).await;
-    assert_eq!((status, b["scope"].as_str()), (StatusCode::OK, Some("kiosk")));
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/me",
+        &Auth::Token(secret.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, b["scope"].as_str()),
+        (StatusCode::OK, Some("kiosk"))
+    );
     let (_, list, _) = send(h.app(), Method::GET, "/api/v1/tokens", &admin, None).await;
-    assert!(!list.to_string().contains(&secret), "secrets are never listed");
-    let (status, _, _) = send(h.app(), Method::DELETE, "/api/v1/tokens/kiosk-2", &admin, None).await;
+    assert!(
+        !list.to_string().contains(&secret),
+        "secrets are never listed"
+    );
+    let (status, _, _) = send(
+        h.app(),
+        Method::DELETE,
+        "/api/v1/tokens/kiosk-2",
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = send(h.app(), Method::GET, "/api/v1/me", &Auth::Token(secret), None).await;
+    let (status, _, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/me",
+        &Auth::Token(secret),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
 }
 
@@ -423,14 +802,42 @@ async fn admins_manage_users_and_tokens() {
 async fn snapshots_are_for_logged_in_users_only() {
     let h = Harness::new();
     let viewer = h.login("viewer").await;
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/cameras/sanh/snapshot", &viewer, None).await;
-    assert_eq!((status, error_code(&b).as_str()), (StatusCode::NOT_FOUND, "not_found"), "no source yet");
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/cameras/sanh/snapshot",
+        &viewer,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::NOT_FOUND, "not_found"),
+        "no source yet"
+    );
     h.state.set_snapshot_source(Arc::new(Picture));
-    let resp = tower::ServiceExt::oneshot(h.app(), request(Method::GET, "/api/v1/cameras/sanh/snapshot", &viewer, None)).await.unwrap();
+    let resp = tower::ServiceExt::oneshot(
+        h.app(),
+        request(Method::GET, "/api/v1/cameras/sanh/snapshot", &viewer, None),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "image/png");
-    assert!(resp.headers()[header::CACHE_CONTROL].to_str().unwrap().contains("no-store"));
-    let (status, _, _) = send(h.app(), Method::GET, "/api/v1/cameras/sanh/snapshot", &h.token("read"), None).await;
+    assert!(
+        resp.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    let (status, _, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/cameras/sanh/snapshot",
+        &h.token("read"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -442,8 +849,20 @@ fn published_state() -> HallState {
         waiting_now: 4,
         ..HallState::default()
     };
-    s.zones.push(hallwatch_core::ZoneState { id: "khu-cho".into(), role: "waiting".into(), people_now: 4, people_smoothed: 3.5, ..Default::default() });
-    s.counters.push(hallwatch_core::CounterState { zone: "quay-1".into(), counter: 1, activity: CounterActivity::Serving, serving_for_s: Some(95.0), ..Default::default() });
+    s.zones.push(hallwatch_core::ZoneState {
+        id: "khu-cho".into(),
+        role: "waiting".into(),
+        people_now: 4,
+        people_smoothed: 3.5,
+        ..Default::default()
+    });
+    s.counters.push(hallwatch_core::CounterState {
+        zone: "quay-1".into(),
+        counter: 1,
+        activity: CounterActivity::Serving,
+        serving_for_s: Some(95.0),
+        ..Default::default()
+    });
     let mut cam = CameraHealth::new(CameraId::new("sanh"));
     cam.state = CameraState::Running;
     cam.input_fps = 10.0;
@@ -459,20 +878,35 @@ async fn state_counters_and_metrics_follow_what_is_published() {
     let h = Harness::new();
     let viewer = h.login("viewer").await;
     let (_, b, _) = send(h.app(), Method::GET, "/api/v1/state", &viewer, None).await;
-    assert_eq!(b["seq"], 0, "the initial state before the pipeline publishes");
+    assert_eq!(
+        b["seq"], 0,
+        "the initial state before the pipeline publishes"
+    );
     assert_eq!(b["zones"][0]["id"], "khu-cho");
     h.state.publish(published_state());
     h.state.metrics().observe_inference("sanh", 0.042);
     let (_, b, _) = send(h.app(), Method::GET, "/api/v1/state", &viewer, None).await;
-    assert_eq!((b["seq"].as_u64(), b["waiting_now"].as_u64()), (Some(7), Some(4)));
+    assert_eq!(
+        (b["seq"].as_u64(), b["waiting_now"].as_u64()),
+        (Some(7), Some(4))
+    );
     let (_, b, _) = send(h.app(), Method::GET, "/api/v1/counters", &viewer, None).await;
     assert_eq!(b[0]["activity"], "serving");
     let (_, b, _) = send(h.app(), Method::GET, "/api/v1/cameras", &viewer, None).await;
     assert_eq!(b[0]["health"]["frames_dropped"], 3);
-    assert!(!b.to_string().contains("vtest.avi"), "no source paths or URLs");
-    let (status, text, headers) = send(h.app(), Method::GET, "/metrics", &h.token("metrics"), None).await;
+    assert!(
+        !b.to_string().contains("vtest.avi"),
+        "no source paths or URLs"
+    );
+    let (status, text, headers) =
+        send(h.app(), Method::GET, "/metrics", &h.token("metrics"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
     let text = text.as_str().unwrap();
     for line in [
         "hallwatch_camera_input_fps{site=\"thu-nghiem\",camera=\"sanh\"} 10",
@@ -500,17 +934,35 @@ async fn history_comes_from_the_store() {
         for (day, n) in [(-14.0, 6), (-7.0, 4), (0.0, 3)] {
             for i in 0..n {
                 let enter = T0 + day * 86_400.0 + f64::from(i) * 60.0;
-                records.push(Record::Session(hallwatch_zones_session(i as u64 + (day as i64).unsigned_abs() * 100, enter, enter + 300.0)));
+                records.push(Record::Session(hallwatch_zones_session(
+                    i as u64 + (day as i64).unsigned_abs() * 100,
+                    enter,
+                    enter + 300.0,
+                )));
             }
         }
         store.insert("thu-nghiem", &records).unwrap();
     }
     let reviewer = h.login("reviewer").await;
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/sessions?from=2026-10-05&to=2026-10-05", &reviewer, None).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/sessions?from=2026-10-05&to=2026-10-05",
+        &reviewer,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{b}");
     assert_eq!(b.as_array().unwrap().len(), 3);
     assert_eq!(b[0]["duration_s"], 300.0);
-    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/series?from=2026-09-21&to=2026-10-05&period=day", &reviewer, None).await;
+    let (status, b, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/series?from=2026-09-21&to=2026-10-05&period=day",
+        &reviewer,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{b}");
     let waits = b["series"]["waits"].as_array().unwrap();
     let total: i64 = waits.iter().map(|r| r["count"].as_i64().unwrap()).sum();
@@ -565,7 +1017,15 @@ async fn the_openapi_document_and_the_routes_agree() {
             format!("{m} {p}")
         })
         .collect();
-    routed.extend(["POST /api/v1/login", "POST /api/v1/logout", "GET /api/v1/live", "POST /api/v1/me/password"].map(String::from));
+    routed.extend(
+        [
+            "POST /api/v1/login",
+            "POST /api/v1/logout",
+            "GET /api/v1/live",
+            "POST /api/v1/me/password",
+        ]
+        .map(String::from),
+    );
     documented.sort();
     routed.sort();
     routed.dedup();
@@ -579,8 +1039,15 @@ async fn the_openapi_document_and_the_routes_agree() {
         if p.contains('{') || p.ends_with("/live") || p.ends_with("/logout") {
             continue;
         }
-        let p = if p.ends_with("/series") || p.ends_with("/sessions") { format!("{p}?from=2026-10-01&to=2026-10-02") } else { p.to_string() };
+        let p = if p.ends_with("/series") || p.ends_with("/sessions") {
+            format!("{p}?from=2026-10-01&to=2026-10-02")
+        } else {
+            p.to_string()
+        };
         let (status, _, _) = send(h.app(), m.parse().unwrap(), &p, &admin, Some(json!({}))).await;
-        assert!(status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED, "{entry}: {status}");
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{entry}: {status}"
+        );
     }
 }

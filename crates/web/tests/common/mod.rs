@@ -92,9 +92,20 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("hallwatch.db");
         let mut store = Store::open(&db).unwrap();
-        for (name, role) in [("viewer", Role::Viewer), ("reviewer", Role::Reviewer), ("admin", Role::Admin)] {
+        for (name, role) in [
+            ("viewer", Role::Viewer),
+            ("reviewer", Role::Reviewer),
+            ("admin", Role::Admin),
+        ] {
             store
-                .add_user(&NewUser { username: name, role, password: PASSWORD }, T0)
+                .add_user(
+                    &NewUser {
+                        username: name,
+                        role,
+                        password: PASSWORD,
+                    },
+                    T0,
+                )
                 .unwrap()
                 .unwrap();
         }
@@ -102,7 +113,14 @@ impl Harness {
         for scope in TokenScope::ALL {
             let counter = (scope == TokenScope::Kiosk).then_some(1);
             let issued = store
-                .create_token(&NewToken { name: scope.as_str(), scope, counter }, T0)
+                .create_token(
+                    &NewToken {
+                        name: scope.as_str(),
+                        scope,
+                        counter,
+                    },
+                    T0,
+                )
                 .unwrap()
                 .unwrap();
             tokens.insert(scope.as_str(), issued.secret);
@@ -116,7 +134,12 @@ impl Harness {
                 .clock(clock.clock()),
         )
         .unwrap();
-        Self { dir, state, clock, tokens }
+        Self {
+            dir,
+            state,
+            clock,
+            tokens,
+        }
     }
 
     pub fn app(&self) -> Router {
@@ -154,27 +177,39 @@ impl Harness {
 pub enum Auth {
     None,
     Token(String),
-    Session { cookie: String, csrf: String },
+    Session {
+        cookie: String,
+        csrf: String,
+    },
     /// A session cookie without the CSRF header.
-    SessionNoCsrf { cookie: String },
+    SessionNoCsrf {
+        cookie: String,
+    },
 }
 
 impl Auth {
     pub fn without_csrf(&self) -> Auth {
         match self {
-            Auth::Session { cookie, .. } => Auth::SessionNoCsrf { cookie: cookie.clone() },
+            Auth::Session { cookie, .. } => Auth::SessionNoCsrf {
+                cookie: cookie.clone(),
+            },
             other => other.clone(),
         }
     }
 }
 
 pub fn request(method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Request<Body> {
-    let mut b = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8080");
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "127.0.0.1:8080");
     match auth {
         Auth::None => {}
         Auth::Token(t) => b = b.header(header::AUTHORIZATION, format!("Bearer {t}")),
         Auth::Session { cookie, csrf } => {
-            b = b.header(header::COOKIE, cookie).header("x-csrf-token", csrf)
+            b = b
+                .header(header::COOKIE, cookie)
+                .header("x-csrf-token", csrf)
         }
         Auth::SessionNoCsrf { cookie } => b = b.header(header::COOKIE, cookie),
     }
@@ -211,5 +246,8 @@ pub async fn send(
 pub fn error_code(body: &Value) -> String {
     let e = &body["error"];
     assert!(e["message"].is_string(), "no error message in {body}");
-    e["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}")).to_string()
+    e["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+        .to_string()
 }

@@ -46,7 +46,10 @@ impl SseClient {
             is_sse |= l.starts_with("content-type: text/event-stream");
         }
         if !status.contains(" 200 ") || !is_sse {
-            return Err(std::io::Error::other(format!("not an event stream: {}", status.trim())));
+            return Err(std::io::Error::other(format!(
+                "not an event stream: {}",
+                status.trim()
+            )));
         }
         Ok(Self { reader, chunked })
     }
@@ -61,13 +64,23 @@ impl SseClient {
 
     /// The next event or comment; `None` at the end of the stream.
     pub async fn next(&mut self) -> std::io::Result<Option<SseEvent>> {
-        let mut ev = SseEvent { event: String::new(), id: String::new(), data: String::new() };
+        let mut ev = SseEvent {
+            event: String::new(),
+            id: String::new(),
+            data: String::new(),
+        };
         let mut any = false;
         loop {
-            let Some(line) = self.line().await? else { return Ok(None) };
+            let Some(line) = self.line().await? else {
+                return Ok(None);
+            };
             // Chunk-size lines of chunked encoding are hex numbers alone on a line; SSE lines
             // always contain a colon or are empty.
-            if self.chunked && !line.is_empty() && !line.contains(':') && line.chars().all(|c| c.is_ascii_hexdigit()) {
+            if self.chunked
+                && !line.is_empty()
+                && !line.contains(':')
+                && line.chars().all(|c| c.is_ascii_hexdigit())
+            {
                 if line == "0" {
                     return Ok(None);
                 }
@@ -115,7 +128,10 @@ impl HttpConn {
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Self> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        Ok(Self { reader: BufReader::new(s), addr })
+        Ok(Self {
+            reader: BufReader::new(s),
+            addr,
+        })
     }
 
     /// GET `path` with a bearer token; returns the status and body length.
@@ -127,7 +143,11 @@ impl HttpConn {
         self.reader.get_mut().write_all(req.as_bytes()).await?;
         let mut status = String::new();
         self.reader.read_line(&mut status).await?;
-        let code: u16 = status.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let code: u16 = status
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let mut len = 0usize;
         loop {
             let mut line = String::new();
