@@ -146,6 +146,8 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Keeps each camera's latest frame and tracks in memory for the live picture.
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
+    /// Called with each inference's duration (camera, seconds), for the metrics.
+    pub on_inference: Option<Arc<dyn Fn(&str, f64) + Send + Sync>>,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -237,6 +239,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         let health_now = Arc::clone(&health_now);
         let publish = publish.clone();
         let latest = options.latest.clone();
+        let on_inference = options.on_inference.clone();
         // The expected wait for someone arriving now, from the queue, the open counters and
         // recent service times.
         let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
@@ -323,11 +326,14 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 }
                 *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
                 let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
-                let f = all.entry(cam).or_default();
+                let f = all.entry(cam.clone()).or_default();
                 f.frames += 1;
                 if d.decision.run() {
                     f.inferred += 1;
                     f.infer_ms_total += d.timings.infer_ms;
+                    if let Some(observe) = &on_inference {
+                        observe(&cam, d.timings.infer_ms / 1000.0);
+                    }
                 }
                 f.people_now = tracks
                     .iter()

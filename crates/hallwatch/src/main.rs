@@ -14,6 +14,7 @@ mod live_state;
 mod probe;
 mod replay;
 mod report_cmd;
+mod run_cmd;
 mod sim_cmd;
 mod snapshot;
 mod user_cmd;
@@ -107,6 +108,16 @@ enum Command {
     /// Runs the tracker, zones, hall metrics and wait predictor over a simulated hall and prints
     /// their errors against its truth.
     EvalSim(sim_cmd::EvalSimArgs),
+    /// Runs the hall server: every camera through detection, tracking and zones into the event
+    /// store, the dashboard and API on [server].bind, and the alerts, until Ctrl-C or SIGTERM.
+    Run {
+        /// The TOML config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -185,6 +196,19 @@ fn run(command: Command) -> Result<ExitCode> {
             sim_cmd::eval_sim(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run { config, seconds } => match hallwatch_config::Config::load(&config) {
+            Ok(cfg) => run_cmd::run(
+                cfg,
+                run_cmd::ServeOptions {
+                    seconds,
+                    ..run_cmd::ServeOptions::default()
+                },
+            ),
+            Err(errors) => {
+                eprintln!("{}: invalid config:\n{errors}", config.display());
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Ingest { config, seconds } => {
             let cfg = match hallwatch_config::Config::load(&config) {
                 Ok(c) => c,

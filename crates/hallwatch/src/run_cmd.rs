@@ -1,0 +1,175 @@
+//! `hallwatch run --config FILE`: the whole hall server — every camera through detection,
+//! tracking and zones into the event store, the web server (API, live stream, dashboards) on
+//! `[server].bind`, and the alert engine with its notification channels — until Ctrl-C or
+//! SIGTERM, then a graceful stop: open visits closed as truncated, the store flushed, the
+//! pipelines, the web server and the notifier stopped.
+
+use crate::cli_ingest::{Publisher, RunOptions};
+use crate::live_snapshot::LatestFrames;
+use anyhow::{Context, Result};
+use hallwatch_alerts::{AlertEngine, Notifier, Observation, SatisfactionFigures};
+use hallwatch_config::Config;
+use hallwatch_core::HallState;
+use hallwatch_store::Store;
+use hallwatch_web::{AppOptions, AppState, Server, Snapshot, SnapshotSource};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The web layer's view of the live pictures.
+struct Pictures(Arc<LatestFrames>);
+
+impl SnapshotSource for Pictures {
+    fn snapshot(&self, camera: &str) -> Option<Snapshot> {
+        match self.0.render_png(camera) {
+            Ok(Some(png)) => Some(Snapshot {
+                bytes: png.into(),
+                content_type: "image/png",
+                t: hallwatch_store::unix_seconds(std::time::SystemTime::now()),
+            }),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(camera, error = %e, "could not render the live picture");
+                None
+            }
+        }
+    }
+}
+
+/// Satisfaction over the alert rules' windows, re-read from the store at most every 30 s.
+struct Satisfaction {
+    store: Option<Store>,
+    site: String,
+    windows: Vec<f64>,
+    cached: Vec<SatisfactionFigures>,
+    read_at: f64,
+}
+
+impl Satisfaction {
+    fn figures(&mut self, t: f64) -> &[SatisfactionFigures] {
+        if self.windows.is_empty() || t - self.read_at < 30.0 {
+            return &self.cached;
+        }
+        self.read_at = t;
+        let Some(store) = &self.store else {
+            return &self.cached;
+        };
+        let mut out = Vec::new();
+        for &w in &self.windows {
+            match store.ratings(&self.site, t - w, t) {
+                Ok(r) if !r.is_empty() => {
+                    let satisfied = r.iter().filter(|x| x.level.is_satisfied()).count();
+                    out.push(SatisfactionFigures {
+                        window_s: w,
+                        ratings: u32::try_from(r.len()).unwrap_or(u32::MAX),
+                        satisfied_share: satisfied as f64 / r.len() as f64,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read ratings for alerts"),
+            }
+        }
+        self.cached = out;
+        &self.cached
+    }
+}
+
+/// What `run` needs beyond the config.
+#[derive(Default)]
+pub struct ServeOptions {
+    /// Stop after this many seconds.
+    pub seconds: Option<f64>,
+    /// Printed once the dashboard listens (the demo prints its login here).
+    pub banner: Option<String>,
+    /// Called with every published state after the web layer and alerts have seen it (the
+    /// demo's simulated ticket feed uses it to follow the clock).
+    pub also_publish: Option<Publisher>,
+    /// Set to stop (Ctrl-C and SIGTERM also stop).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// Runs the hall server for `cfg`.
+pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
+    let cfg = Arc::new(cfg);
+    let db = PathBuf::from(&cfg.storage.data_dir).join("hallwatch.db");
+    std::fs::create_dir_all(&cfg.storage.data_dir)
+        .with_context(|| format!("creating the data folder {}", cfg.storage.data_dir))?;
+    let latest = Arc::new(LatestFrames::new(&cfg.zones));
+    let state = AppState::new(
+        AppOptions::new(Arc::clone(&cfg)).snapshots(Arc::new(Pictures(Arc::clone(&latest)))),
+    )
+    .context("starting the web layer")?;
+    let server = Server::start(state.clone(), &cfg.server.bind)
+        .with_context(|| format!("listening on {} ([server].bind)", cfg.server.bind))?;
+    println!("dashboard: http://{}/", server.local_addr());
+    if let Some(b) = &options.banner {
+        println!("{b}");
+    }
+
+    // Alerts: the engine is evaluated on every published state; notifications go out on
+    // their own runtime so a slow channel never holds up the pipeline.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("hallwatch-alerts")
+        .enable_all()
+        .build()
+        .context("starting the alerts runtime")?;
+    let engine = AlertEngine::from_config(&cfg).context("alert rules")?;
+    let notifier = Notifier::from_config(&cfg, Store::open(&db)?)
+        .context("alert channels")?
+        .spawn_on(runtime.handle());
+    let sender = notifier.sender();
+    let satisfaction = Mutex::new(Satisfaction {
+        store: Store::open(&db).ok(),
+        site: cfg.site.id.clone(),
+        windows: engine.satisfaction_windows(),
+        cached: Vec::new(),
+        read_at: f64::NEG_INFINITY,
+    });
+    let engine = Mutex::new(engine);
+    let web = state.clone();
+    let also = options.also_publish.clone();
+    let publish: Publisher = Arc::new(move |s: &HallState| {
+        web.publish(s.clone());
+        let mut sat = satisfaction.lock().unwrap_or_else(|p| p.into_inner());
+        let figures = sat.figures(s.t).to_vec();
+        drop(sat);
+        let events = engine.lock().unwrap_or_else(|p| p.into_inner()).evaluate(
+            &Observation {
+                hall: s,
+                satisfaction: &figures,
+            },
+            s.t,
+        );
+        if let Err(e) = sender.send(events) {
+            tracing::error!(error = %e, "alert notifier is gone");
+        }
+        if let Some(also) = &also {
+            also(s);
+        }
+    });
+    let metrics = state.clone();
+    let code = crate::cli_ingest::run_with(
+        &cfg,
+        RunOptions {
+            seconds: options.seconds,
+            publish: Some(publish),
+            stop: options.stop,
+            latest: Some(latest),
+            on_inference: Some(Arc::new(move |camera: &str, seconds: f64| {
+                metrics.metrics().observe_inference(camera, seconds)
+            })),
+        },
+    );
+    // Stop in order: pipelines (done), web server, then the notifier (it delivers what is
+    // queued within the grace).
+    if let Err(e) = server.stop() {
+        tracing::warn!(error = %e, "web server did not stop cleanly");
+    }
+    if let Err(e) = runtime.block_on(notifier.shutdown(Duration::from_secs(5))) {
+        tracing::warn!(error = %e, "alert notifier did not stop cleanly");
+    }
+    code
+}
