@@ -149,38 +149,3 @@ fn the_pipeline_sees_one_day() {
     let sessions = std::fs::read_to_string(dir.join("sessions.csv")).expect("sessions");
     assert!(sessions.lines().any(|l| l.starts_with("quay-1,1,")));
 }
-
-/// Not a test: a run to look at. `DAYS=5 FPS=2 SEED=1 OUT=/tmp/run cargo test --release -p
-/// hallwatch-sim --test run -- --ignored --nocapture` (`SIMCFG=file.toml` for other settings).
-#[test]
-#[ignore]
-fn experiment() {
-    let env = |k: &str| std::env::var(k).ok();
-    let days: u32 = env("DAYS").and_then(|s| s.parse().ok()).unwrap_or(1);
-    let fps: f64 = env("FPS").and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let seed: u64 = env("SEED").and_then(|s| s.parse().ok()).unwrap_or(1);
-    let mut cfg = match env("SIMCFG") {
-        Some(p) => {
-            SimConfig::from_toml_str(&std::fs::read_to_string(p).expect("read")).expect("config")
-        }
-        None => SimConfig::default(),
-    };
-    cfg.camera.fps = fps;
-    let dir = std::path::PathBuf::from(env("OUT").unwrap_or("/tmp/simrun".into()));
-    let t = std::time::Instant::now();
-    let mut sim = Simulator::new(&cfg, seed, days).expect("sim");
-    let m = write_run(&mut sim, &dir).expect("write");
-    println!(
-        "written in {:.1} s: {:?}",
-        t.elapsed().as_secs_f64(),
-        m.counts
-    );
-    let t = std::time::Instant::now();
-    let opts = EvalOptions {
-        sessions_csv: Some(dir.join("sessions.csv")),
-        predictions_csv: Some(dir.join("predictions.csv")),
-        ..EvalOptions::default()
-    };
-    let r = evaluate(&dir, &opts).expect("eval");
-    println!("evaluated in {:.1} s\n{r}", t.elapsed().as_secs_f64());
-}
