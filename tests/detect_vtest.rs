@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 fn model() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/centernet_mb3_512.toml")
+    hallwatch_tests::manifest_dir().join("../models/centernet_mb3_512.toml")
 }
 
 /// Decodes vtest.avi at `width` (0 = native) and returns the frames whose 0-based index is in

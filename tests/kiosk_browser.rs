@@ -47,7 +47,7 @@ fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
             .secret
     };
     let config = Arc::new(Config::from_toml_str(CONFIG).unwrap());
-    let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+    let dashboards = hallwatch_tests::manifest_dir().join("../dashboards");
     let state = AppState::new(
         AppOptions::new(config)
             .store_path(&db)
@@ -60,7 +60,7 @@ fn a_tap_on_the_kiosk_reaches_the_store_even_after_a_dropped_connection() {
         server.local_addr()
     );
     let started = now();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/kiosk_browser.js");
+    let script = hallwatch_tests::manifest_dir().join("support/kiosk_browser.js");
     let mut child = Command::new("node")
         .arg(&script)
         .env("NODE_PATH", &node_path)
@@ -129,7 +129,7 @@ fn node(script: &str, env: &[(&str, &str)]) -> serde_json::Value {
         std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let mut cmd = Command::new("node");
     cmd.arg(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
+        hallwatch_tests::manifest_dir()
             .join("support")
             .join(script),
     )
@@ -192,7 +192,7 @@ fn a_reviewer_gets_the_monthly_summary_and_the_workbook_from_the_dashboard() {
         }
     }
     let config = Arc::new(Config::from_toml_str(CONFIG).unwrap());
-    let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+    let dashboards = hallwatch_tests::manifest_dir().join("../dashboards");
     let state = AppState::new(
         AppOptions::new(config)
             .store_path(&db)

@@ -111,7 +111,7 @@ fn schemathesis_finds_no_server_error_in_1000_cases() {
     let state = AppState::new(
         AppOptions::new(config)
             .store_path(&db)
-            .dashboards_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards")),
+            .dashboards_dir(hallwatch_tests::manifest_dir().join("../dashboards")),
     )
     .unwrap();
     state.publish(HallState {

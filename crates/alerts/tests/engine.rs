@@ -470,10 +470,18 @@ fn disabled_rules_and_sections_evaluate_nothing() {
 
 #[test]
 fn the_example_config_builds_an_engine() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hall.toml");
+    let path = manifest_dir().join("../../examples/hall.toml");
     let config = hallwatch_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let e = AlertEngine::from_config(&config).unwrap();
     assert!(!e.is_empty());
     assert_eq!(e.satisfaction_windows(), [3600.0]);
     assert_eq!(config.alerts.rules.len(), 5);
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

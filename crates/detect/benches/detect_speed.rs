@@ -111,7 +111,7 @@ fn run_ours(det: &mut OrtDetector, fs: &[Frame]) -> Figures {
 }
 
 fn run_python(py: &Path, model: &Path, dir: &Path, fs: &[Frame]) -> Figures {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/detect_baseline.py");
+    let script = manifest_dir().join("benches/detect_baseline.py");
     let out = Command::new(py)
         .arg(&script)
         .arg(model)
@@ -161,7 +161,7 @@ fn main() {
         return;
     }
     let manifest =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/centernet_mb3_512.toml");
+        manifest_dir().join("../../models/centernet_mb3_512.toml");
     // The same model resized like cv2.resize's default (bilinear), for a like-for-like pairing.
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(&manifest).expect("manifest");
@@ -221,4 +221,12 @@ fn main() {
         a.fps / p.fps,
         l.fps / p.fps
     );
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

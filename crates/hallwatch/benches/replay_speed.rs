@@ -57,7 +57,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = manifest_dir().join("../..");
     let footage = std::env::var_os("HALLWATCH_VTEST")
         .map(PathBuf::from)
         .unwrap_or_else(|| cache().join("footage/vtest.avi"));
@@ -74,7 +74,7 @@ fn main() {
     )
     .expect("write");
     let py = python();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/replay_peer.py");
+    let script = manifest_dir().join("benches/replay_peer.py");
     let model = root.join("models/centernet_mb3_512.onnx");
     let mut ours = Vec::new();
     let mut theirs = Vec::new();
@@ -144,4 +144,12 @@ fn main() {
         o / p,
         o / n
     );
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -55,7 +55,7 @@ polygon = [[0.0, 0.0], [1.0, 0.0]]
 
 #[test]
 fn check_config_accepts_the_example() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hall.toml");
+    let example = manifest_dir().join("../../examples/hall.toml");
     let out = Command::new(EXE)
         .arg("check-config")
         .arg(&example)
@@ -214,4 +214,12 @@ fn export_writes_the_store_partitioned_by_local_date() {
         .expect("run");
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("'2026-13-01' is not a date"));
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -39,7 +39,7 @@ fn replay(config: &Path, out: &Path) {
 #[test]
 fn replay_writes_consistent_outputs_deterministically() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/vtest.toml");
+    let example = manifest_dir().join("../../examples/vtest.toml");
     let config = dir.path().join("vtest.toml");
     let text = std::fs::read_to_string(&example).expect("example config");
     std::fs::write(
@@ -149,4 +149,12 @@ fn replay_writes_consistent_outputs_deterministically() {
         summary["zones"]["khu-cho"]["max_count"].as_u64(),
         Some(max_waiting as u64)
     );
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

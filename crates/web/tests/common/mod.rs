@@ -80,7 +80,7 @@ pub fn config_with(extra: &str) -> Arc<Config> {
 }
 
 pub fn dashboards() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dashboards")
+    manifest_dir().join("../../dashboards")
 }
 
 impl Harness {
@@ -250,4 +250,12 @@ pub fn error_code(body: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
         .to_string()
+}
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
