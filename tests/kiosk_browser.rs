@@ -5,7 +5,6 @@
 use hallwatch_config::Config;
 use hallwatch_store::{NewToken, NewUser, Rating, RatingLevel, Role, Store, TokenScope};
 use hallwatch_web::{AppOptions, AppState, Server};
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,15 +127,11 @@ fn node(script: &str, env: &[(&str, &str)]) -> serde_json::Value {
     let chromium =
         std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let mut cmd = Command::new("node");
-    cmd.arg(
-        hallwatch_tests::manifest_dir()
-            .join("support")
-            .join(script),
-    )
-    .env("NODE_PATH", node_path)
-    .env("CHROMIUM", chromium)
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
+    cmd.arg(hallwatch_tests::manifest_dir().join("support").join(script))
+        .env("NODE_PATH", node_path)
+        .env("CHROMIUM", chromium)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -5,38 +5,12 @@
 //! Screenshots land in `$HALLWATCH_ARTIFACTS` or `<target>/artifacts/`: `web_overview_vi.png`,
 //! `web_overview_en.png`, `web_wall.png`, `web_camera.png`.
 
-use hallwatch_tests::{free_port, vtest, wait_until};
+use hallwatch_tests::{artifacts_dir, free_port, hallwatch_exe, vtest, wait_until};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const PASSWORD: &str = "mat-khau-e2e-1";
-
-/// The `hallwatch` binary next to this test's folder (`cargo test --workspace` builds it).
-fn hallwatch_exe() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir.join("hallwatch");
-    assert!(
-        bin.is_file(),
-        "{} is missing: build it with `cargo build -p hallwatch` (cargo test --workspace does)",
-        bin.display()
-    );
-    bin
-}
-
-fn artifacts_dir() -> PathBuf {
-    let dir = std::env::var_os("HALLWATCH_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().unwrap();
-            // <target>/debug/deps/this-test -> <target>/artifacts
-            exe.ancestors().nth(3).unwrap().join("artifacts")
-        });
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 struct Kill(Child);
 
@@ -66,7 +40,7 @@ fn log_in_watch_the_overview_update_live_and_switch_language() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
-    let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dashboards");
+    let dashboards = hallwatch_tests::manifest_dir().join("../dashboards");
     let config = format!(
         r#"
 [site]
@@ -145,7 +119,7 @@ dashboards_dir = "{dashboards}"
 
     let shots = artifacts_dir();
     let profile = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("support/web_e2e.js");
+    let script = hallwatch_tests::manifest_dir().join("support/web_e2e.js");
     let out = Command::new("node")
         .arg(&script)
         .env("NODE_PATH", &node_path)

@@ -8,7 +8,7 @@ use hallwatch_core::{CameraHealth, CameraId, CounterState, HallState, ZoneState}
 use hallwatch_store::{NewAlert, NewToken, NewUser, Role, Store, TokenScope};
 use hallwatch_tests::http::{get, post_json};
 use hallwatch_web::{AppOptions, AppState, Server};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;

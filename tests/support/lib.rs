@@ -174,3 +174,44 @@ pub fn drain(
     }
     frames
 }
+
+/// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
+/// built in another checkout sharing the target folder), else the compile-time one.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// The `hallwatch` binary next to the running test's folder (`cargo test --workspace` builds
+/// it).
+pub fn hallwatch_exe() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let bin = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|d| d.join("hallwatch"))
+        .expect("the test binary lies in <target>/<profile>/deps");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build -p hallwatch` (cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Where browser tests save screenshots: `$HALLWATCH_ARTIFACTS`, else `<target>/artifacts/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("HALLWATCH_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().expect("the test's own path");
+            // <target>/debug/deps/this-test -> <target>/artifacts
+            exe.ancestors()
+                .nth(3)
+                .map(|t| t.join("artifacts"))
+                .expect("the test binary lies in <target>/<profile>/deps")
+        });
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}

@@ -8,7 +8,7 @@
 //! Run: `cargo bench -p hallwatch --bench replay_speed`. The Python side is installed on first
 //! use into `$HALLWATCH_CACHE/bench-venv-replay`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const THREADS: &str = "2";

@@ -1,14 +1,14 @@
 //! `hallwatch ingest` and the demo: every camera of a config through ingest and detection, with
 //! a live status line per camera.
 
+use crate::live_state::StateBuilder;
 use anyhow::{Context, Result};
 use hallwatch_config::Config;
+use hallwatch_core::HallState;
 use hallwatch_core::{CameraHealth, CameraState};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
 use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
-use crate::live_state::StateBuilder;
-use hallwatch_core::HallState;
 use hallwatch_store::unix_seconds;
 use hallwatch_store::{
     Abandonment, DowntimeInterval, Record, Retention, Store, WriterOptions, ZoneSample,
@@ -135,6 +135,9 @@ pub fn model_path(cfg: &Config) -> PathBuf {
 /// Receives every published hall state (the web layer's live hub, the alert engine).
 pub type Publisher = Arc<dyn Fn(&HallState) + Send + Sync>;
 
+/// Receives each inference's duration: (camera, seconds).
+pub type InferenceHook = Arc<dyn Fn(&str, f64) + Send + Sync>;
+
 /// How [`run`] runs.
 #[derive(Default)]
 pub struct RunOptions {
@@ -147,7 +150,7 @@ pub struct RunOptions {
     /// Keeps each camera's latest frame and tracks in memory for the live picture.
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
     /// Called with each inference's duration (camera, seconds), for the metrics.
-    pub on_inference: Option<Arc<dyn Fn(&str, f64) + Send + Sync>>,
+    pub on_inference: Option<InferenceHook>,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -392,12 +395,16 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
             let latest = hall.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let (snapshot, prediction) = match latest {
                 Some((s, p)) => (s, Some(p)),
-                None => (empty_snapshot(unix_seconds(std::time::SystemTime::now())), None),
+                None => (
+                    empty_snapshot(unix_seconds(std::time::SystemTime::now())),
+                    None,
+                ),
             };
-            let built = builder
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .build(&snapshot, prediction.as_ref(), health.clone());
+            let built = builder.lock().unwrap_or_else(|p| p.into_inner()).build(
+                &snapshot,
+                prediction.as_ref(),
+                health.clone(),
+            );
             if let Some(state) = built {
                 publish(&state);
             }
@@ -416,7 +423,11 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         if interrupted.load(Ordering::SeqCst) || timed_out || drained {
             break;
         }
-        std::thread::sleep(Duration::from_millis(if publish.is_some() { 100 } else { 200 }));
+        std::thread::sleep(Duration::from_millis(if publish.is_some() {
+            100
+        } else {
+            200
+        }));
     }
     let health = ingest.health();
     ingest.stop();
