@@ -67,7 +67,7 @@ function fmtClock(unix) {
 /** Builds the header bar: title, site, navigation, language switch, user and logout. */
 function header(active) {
   const nav = el("nav", { class: "nav" });
-  for (const [href, key] of [["/", "nav.overview"], ["/camera.html", "nav.cameras"], ["/history.html", "nav.history"], ["/wall.html", "nav.wall"]]) {
+  for (const [href, key] of [["/", "nav.overview"], ["/camera.html", "nav.cameras"], ["/history.html", "nav.history"], ["/wall.html", "nav.wall"], ["/report.html", "nav.report"]]) {
     nav.append(el("a", { href, i18n: key, class: href === active ? "active" : "" }));
   }
   const lang = el("button", { id: "lang", type: "button", class: "lang", i18n: "lang.switch" });
@@ -93,6 +93,9 @@ async function loadMe() {
   HW.me = await api("/api/v1/me");
   const u = document.getElementById("user");
   if (u) u.textContent = `${HW.me.username} (${HW.me.role || HW.me.scope})`;
+  // Báo cáo tháng is for reviewers and admins: the API refuses it to anyone else.
+  const report = document.querySelector('.nav a[href="/report.html"]');
+  if (report) report.hidden = !(HW.me.role === "reviewer" || HW.me.role === "admin");
   return HW.me;
 }
 

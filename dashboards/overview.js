@@ -108,6 +108,27 @@ async function loadAlerts() {
   } catch (_) { /* the panel stays as it was */ }
 }
 
+let service = null;
+
+function renderService() {
+  if (!service) return;
+  const r = service.ratings;
+  document.getElementById("satisfaction").textContent = r.count ? fmtPct(r.satisfied_share) : t("satisfaction.none");
+  document.getElementById("ratings-count").textContent = String(r.count);
+  document.getElementById("dissatisfied").textContent = String(r.dissatisfied);
+  document.getElementById("tickets-issued").textContent = String(service.tickets.issued);
+  document.getElementById("tickets-waiting").textContent = String(service.tickets.waiting);
+  document.getElementById("ticket-wait").textContent = service.wait ? fmtMinutes(service.wait.mean_s) : "–";
+}
+
+/** Today's tickets and ratings (Mức độ hài lòng) from the ticket system and rating devices. */
+async function loadService() {
+  try {
+    service = await api("/api/v1/service/today");
+    renderService();
+  } catch (_) { /* the card keeps its last figures */ }
+}
+
 async function loadToday() {
   try {
     today = await api("/api/v1/today");
@@ -120,8 +141,10 @@ document.addEventListener("DOMContentLoaded", async () => {
   followLive(render);
   await loadToday();
   loadAlerts();
+  loadService();
   setInterval(loadAlerts, 15 * 1000);
+  setInterval(loadService, 15 * 1000);
   setInterval(loadToday, 10 * 60 * 1000);
-  document.addEventListener("hw-lang", () => { if (lastState) render(lastState); drawChart(); renderAlerts(); });
+  document.addEventListener("hw-lang", () => { if (lastState) render(lastState); drawChart(); renderAlerts(); renderService(); });
   window.addEventListener("resize", () => { if (chart) chart.setSize({ width: Math.max(300, document.getElementById("arrivals-chart").clientWidth - 8), height: 190 }); });
 });

@@ -96,7 +96,10 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/users/{username}",
             patch(api::update_user).delete(api::delete_user),
         )
-        .route("/api/v1/tokens", get(api::list_tokens).post(api::create_token))
+        .route(
+            "/api/v1/tokens",
+            get(api::list_tokens).post(api::create_token),
+        )
         .route(
             "/api/v1/tokens/{name}",
             axum::routing::delete(api::delete_token),
@@ -193,7 +196,9 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 

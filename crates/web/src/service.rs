@@ -10,6 +10,9 @@
 //!   counter; a repeated `client_id` is stored once.
 //! - `GET /api/v1/tickets`, `GET /api/v1/ratings`, `GET /api/v1/service/waits` (logged in):
 //!   a time range's tickets with waits, ratings, and ticket-vs-camera waits.
+//! - `GET /api/v1/service/today` (logged in): today's tickets (issued, called, served, no-show,
+//!   still waiting), ticket-measured waits and service times, and satisfaction (Mức độ hài lòng)
+//!   by level, for the live overview.
 //! - `GET /api/v1/reports/{month}` (reviewer): the monthly review as JSON, HTML, PDF or XLSX.
 
 use crate::auth::{Principal, RequireRole, RequireToken, role, scope};
@@ -22,9 +25,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, TimeZone};
 use hallwatch_service::{
-    Intake, Invalid, RateLimiter, RatingInput, RatingSource, TicketEventInput, fusion,
+    DurationStats, Intake, Invalid, RateLimiter, RatingInput, RatingSource, TicketEventInput,
+    fusion,
 };
-use hallwatch_store::{TokenScope, Upsert};
+use hallwatch_store::{RatingLevel, TokenScope, Upsert};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -41,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/tickets", get(list_tickets))
         .route("/api/v1/ratings", post(post_rating).get(list_ratings))
         .route("/api/v1/service/waits", get(waits))
+        .route("/api/v1/service/today", get(service_today))
         .route("/api/v1/reports/{month}", get(report))
 }
 
@@ -295,6 +300,62 @@ async fn waits(
     Ok(Json(json!({"total": total, "days": days})).into_response())
 }
 
+/// Today's ticket and rating figures (local day of the site, from local midnight to now).
+async fn service_today(
+    State(state): State<AppState>,
+    _: RequireRole<role::Viewer>,
+) -> Result<Response, ApiError> {
+    let tz = intake(&state)?.tz();
+    let now = state.now();
+    let date = tz
+        .timestamp_opt(now as i64, 0)
+        .single()
+        .map(|t| t.date_naive())
+        .ok_or_else(|| ApiError::internal("clock out of range"))?;
+    let from = date
+        .and_hms_opt(0, 0, 0)
+        .and_then(|n| tz.from_local_datetime(&n).earliest())
+        .map(|t| t.timestamp() as f64)
+        .ok_or_else(|| ApiError::internal("local midnight out of range"))?;
+    let site = state.config().site.id.clone();
+    let target = state.config().hall.wait_target_min * 60.0;
+    let (tickets, ratings) = state
+        .db()
+        .run(move |store| {
+            Ok((
+                store.tickets(&site, from, now + 1.0)?,
+                store.ratings(&site, from, now + 1.0)?,
+            ))
+        })
+        .await?;
+    let (waits, service) = fusion::ticket_durations(&tickets);
+    let count =
+        |f: &dyn Fn(&hallwatch_store::Ticket) -> bool| tickets.iter().filter(|t| f(t)).count();
+    let level = |l: RatingLevel| ratings.iter().filter(|r| r.level == l).count();
+    let satisfied = ratings.iter().filter(|r| r.level.is_satisfied()).count();
+    Ok(Json(json!({
+        "date": date.to_string(),
+        "tickets": {
+            "issued": tickets.len(),
+            "called": count(&|t| t.called.is_some()),
+            "served": count(&|t| t.finished.is_some()),
+            "no_show": count(&|t| t.no_show.is_some()),
+            "waiting": count(&|t| t.called.is_none() && t.no_show.is_none()),
+        },
+        "wait": DurationStats::of(&waits, target),
+        "service": DurationStats::of(&service, target),
+        "wait_target_s": target,
+        "ratings": {
+            "count": ratings.len(),
+            "very_satisfied": level(RatingLevel::VerySatisfied),
+            "satisfied": level(RatingLevel::Satisfied),
+            "dissatisfied": level(RatingLevel::Dissatisfied),
+            "satisfied_share": if ratings.is_empty() { None } else { Some(satisfied as f64 / ratings.len() as f64) },
+        },
+    }))
+    .into_response())
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReportParams {
@@ -462,6 +523,11 @@ pub(crate) fn openapi_paths(paths: &mut Map<String, Value>) {
             "serviceWaits",
         ),
     );
+    paths.insert("/api/v1/service/today".into(), json!({"get": {
+        "summary": "Today's tickets, ticket-measured waits and service times, and satisfaction by level (logged in)",
+        "operationId": "serviceToday",
+        "responses": {"200": ok_json("Today's service figures"), "401": error.clone(), "403": error.clone()}
+    }}));
     paths.insert("/api/v1/reports/{month}".into(), json!({"get": {
         "summary": "The monthly service-quality review (reviewer): JSON, HTML, PDF or XLSX",
         "operationId": "monthlyReport",

@@ -24,6 +24,7 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, u8)> {
         (Method::GET, "/api/v1/zones", None, 0),
         (Method::GET, "/api/v1/counters", None, 0),
         (Method::GET, "/api/v1/today", None, 0),
+        (Method::GET, "/api/v1/service/today", None, 0),
         (
             Method::GET,
             "/api/v1/series?from=2026-10-01&to=2026-10-05",

@@ -123,6 +123,32 @@ async fn ticket_events_need_the_tickets_scope_and_give_waits() {
         b["total"]["camera"].is_null(),
         "no camera visits stored: {b}"
     );
+    // Today so far: A001 issued, called after 10 min, served in 5; Z9 never issued.
+    let (s, b, _) = send(h.app(), Method::GET, "/api/v1/service/today", &viewer, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["tickets"],
+        json!({"issued": 1, "called": 1, "served": 1, "no_show": 0, "waiting": 0}),
+        "{b}"
+    );
+    assert_eq!(
+        (
+            b["wait"]["mean_s"].as_f64(),
+            b["service"]["mean_s"].as_f64()
+        ),
+        (Some(600.0), Some(300.0))
+    );
+    assert_eq!(b["ratings"]["count"], 0);
+    assert!(b["ratings"]["satisfied_share"].is_null(), "{b}");
+    let (s, _, _) = send(
+        h.app(),
+        Method::GET,
+        "/api/v1/service/today",
+        &Auth::None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -233,6 +259,23 @@ async fn kiosk_ratings_are_bound_deduplicated_and_rate_limited() {
     );
     assert_eq!(b[0]["counter"], 1);
     assert_eq!(b[2]["score"], 2);
+    // Today's satisfaction on the overview: two very satisfied of three.
+    let (s, b, _) = send(h.app(), Method::GET, "/api/v1/service/today", &viewer, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["date"], "2026-10-05");
+    assert_eq!(
+        (
+            &b["ratings"]["count"],
+            &b["ratings"]["very_satisfied"],
+            &b["ratings"]["dissatisfied"]
+        ),
+        (&json!(3), &json!(2), &json!(1)),
+        "{b}"
+    );
+    let share = b["ratings"]["satisfied_share"].as_f64().unwrap();
+    assert!((share - 2.0 / 3.0).abs() < 1e-9, "{b}");
+    assert_eq!(b["tickets"]["issued"], 0);
+    assert!(b["wait"].is_null(), "{b}");
 }
 
 #[tokio::test]
