@@ -75,11 +75,20 @@ fn hall_frame(hall: usize) -> PolarsResult<DataFrame> {
         let mut rows: Vec<(f64, f64, f64, u32)> = (0..n)
             .map(|_| {
                 // Morning-heavy: 60 % in the morning session.
-                let (a, b) = if rng.uniform() < 0.6 { sessions[0] } else { sessions[1] };
+                let (a, b) = if rng.uniform() < 0.6 {
+                    sessions[0]
+                } else {
+                    sessions[1]
+                };
                 let arrive = base + (a + (b - a) * rng.uniform().powf(1.3)) * 3600.0;
                 let wait = rng.exp(12.0 * 60.0);
                 let service = 120.0 + rng.exp(8.0 * 60.0);
-                (arrive, wait, service, 1 + (rng.next() % u64::from(counters)) as u32)
+                (
+                    arrive,
+                    wait,
+                    service,
+                    1 + (rng.next() % u64::from(counters)) as u32,
+                )
             })
             .collect();
         rows.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -90,7 +99,11 @@ fn hall_frame(hall: usize) -> PolarsResult<DataFrame> {
                 ("khu-cho", "waiting", 0, arrive, arrive + wait),
                 ("quay", "counter", c, arrive + wait, arrive + wait + service),
             ] {
-                camera.push(if r == "counter" { "cam-quay" } else { "cam-sanh" });
+                camera.push(if r == "counter" {
+                    "cam-quay"
+                } else {
+                    "cam-sanh"
+                });
                 zone.push(if r == "counter" {
                     format!("quay-{k}")
                 } else {
@@ -120,7 +133,10 @@ fn ensure_data(dir: &Path) -> PolarsResult<u64> {
     if let Ok(s) = std::fs::read_to_string(&stamp) {
         return Ok(s.trim().parse().unwrap_or(0));
     }
-    eprintln!("generating {HALLS} halls x 1 year into {} ...", dir.display());
+    eprintln!(
+        "generating {HALLS} halls x 1 year into {} ...",
+        dir.display()
+    );
     let started = Instant::now();
     let mut rows = 0u64;
     for hall in 0..HALLS {
@@ -136,10 +152,7 @@ fn ensure_data(dir: &Path) -> PolarsResult<u64> {
             .finish(&mut df)?;
     }
     std::fs::write(&stamp, rows.to_string())?;
-    eprintln!(
-        "  {rows} rows in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("  {rows} rows in {:.1} s", started.elapsed().as_secs_f64());
     Ok(rows)
 }
 
@@ -172,7 +185,16 @@ fn run_child(mode: &str, dir: &Path) -> PolarsResult<(usize, usize)> {
     let agg = Aggregator::new("Asia/Ho_Chi_Minh", 15.0 * 60.0)
         .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
     let hall = mode.ends_with("-one").then_some("hall-042");
-    let columns = ["site", "camera", "zone", "role", "counter", "enter", "exit", "truncated"];
+    let columns = [
+        "site",
+        "camera",
+        "zone",
+        "role",
+        "counter",
+        "enter",
+        "exit",
+        "truncated",
+    ];
     let month: DataFrame = if mode.starts_with("lazy") {
         let args = ScanArgsParquet {
             hive_options: HiveOptions::new_enabled(),
@@ -250,11 +272,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 0..3 {
             let out = Command::new(&exe).args(["--child", mode]).output()?;
             if !out.status.success() {
-                return Err(format!(
-                    "{mode} failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-                .into());
+                return Err(
+                    format!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr)).into(),
+                );
             }
             let text = String::from_utf8_lossy(&out.stdout);
             let line = text
@@ -288,7 +308,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "goal for all halls: < 2 s and < 1 GiB -> {:.3} s, {:.0} MiB: {}",
         t,
         r as f64 / 1024.0,
-        if t < 2.0 && r < 1024 * 1024 { "met" } else { "NOT met" }
+        if t < 2.0 && r < 1024 * 1024 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     Ok(())
 }

@@ -157,8 +157,10 @@ impl Aggregator {
                     .join("; "),
             )
         })?;
-        Ok(Self::new(&config.site.timezone, config.hall.wait_target_min * 60.0)?
-            .with_calendar(calendar))
+        Ok(
+            Self::new(&config.site.timezone, config.hall.wait_target_min * 60.0)?
+                .with_calendar(calendar),
+        )
     }
 
     /// The wait target, seconds.
@@ -261,7 +263,9 @@ impl Aggregator {
     /// `period, count, mean_s, p50_s, p90_s, max_s, within_target` (share of waits no longer
     /// than the target), sorted by period. Percentiles interpolate linearly.
     pub fn waits(&self, sessions: &DataFrame, period: Period) -> Result<DataFrame, AnalyticsError> {
-        Ok(self.waits_lazy(sessions.clone().lazy(), period, &[]).collect()?)
+        Ok(self
+            .waits_lazy(sessions.clone().lazy(), period, &[])
+            .collect()?)
     }
 
     /// [`Aggregator::service`] on a lazy frame, grouped by `keys`, period and counter.
@@ -282,7 +286,9 @@ impl Aggregator {
         sessions: &DataFrame,
         period: Period,
     ) -> Result<DataFrame, AnalyticsError> {
-        Ok(self.service_lazy(sessions.clone().lazy(), period, &[]).collect()?)
+        Ok(self
+            .service_lazy(sessions.clone().lazy(), period, &[])
+            .collect()?)
     }
 
     /// Arrivals (waiting visits begun) by local weekday (1 = Monday) and hour, grouped by
@@ -293,7 +299,10 @@ impl Aggregator {
         sessions
             .filter(col("role").eq(lit("waiting")))
             .with_columns([
-                local_time("enter", &self.tz).dt().weekday().alias("weekday"),
+                local_time("enter", &self.tz)
+                    .dt()
+                    .weekday()
+                    .alias("weekday"),
                 local_time("enter", &self.tz).dt().hour().alias("hour"),
             ])
             .group_by(by.clone())

@@ -116,7 +116,9 @@ fn any_to_json(v: AnyValue<'_>) -> serde_json::Value {
         AnyValue::Int16(x) => J::from(x),
         AnyValue::Int32(x) => J::from(x),
         AnyValue::Int64(x) => J::from(x),
-        AnyValue::Float32(x) => serde_json::Number::from_f64(f64::from(x)).map_or(J::Null, J::Number),
+        AnyValue::Float32(x) => {
+            serde_json::Number::from_f64(f64::from(x)).map_or(J::Null, J::Number)
+        }
         AnyValue::Float64(x) => serde_json::Number::from_f64(x).map_or(J::Null, J::Number),
         other => J::String(other.to_string()),
     }
@@ -184,7 +186,12 @@ impl<'a> History<'a> {
             .zone_samples(&self.site, q.from, q.to, q.filter.zone.as_deref())
             .map_err(store_err)?
             .into_iter()
-            .filter(|z| q.filter.camera.as_ref().is_none_or(|c| z.camera.as_str() == c))
+            .filter(|z| {
+                q.filter
+                    .camera
+                    .as_ref()
+                    .is_none_or(|c| z.camera.as_str() == c)
+            })
             .map(|z| SampleRecord {
                 role: self
                     .roles
@@ -201,7 +208,12 @@ impl<'a> History<'a> {
             .downtime(&self.site, q.from, q.to, None)
             .map_err(store_err)?
             .into_iter()
-            .filter(|d| q.filter.camera.as_ref().is_none_or(|c| d.camera.as_str() == c))
+            .filter(|d| {
+                q.filter
+                    .camera
+                    .as_ref()
+                    .is_none_or(|c| d.camera.as_str() == c)
+            })
             .map(|d| OutageRecord {
                 camera: d.camera.to_string(),
                 start: d.start,
@@ -213,7 +225,12 @@ impl<'a> History<'a> {
             .abandonments(&self.site, q.from, q.to, q.filter.zone.as_deref())
             .map_err(store_err)?
             .into_iter()
-            .filter(|a| q.filter.camera.as_ref().is_none_or(|c| a.camera.as_str() == c))
+            .filter(|a| {
+                q.filter
+                    .camera
+                    .as_ref()
+                    .is_none_or(|c| a.camera.as_str() == c)
+            })
             .map(|a| AbandonRecord {
                 camera: a.camera.to_string(),
                 zone: a.zone.clone(),

@@ -29,5 +29,5 @@ mod timed;
 pub use aggregate::{Aggregator, AnalyticsError, Filter, Period, SampleRecord, SessionRecord};
 pub use export::{ExportFormat, export_partitioned};
 pub use history::{History, HistoryQuery, Loaded, Series, frame_to_json};
-pub use timed::{AbandonRecord, OutageRecord};
 pub use polars::prelude::DataFrame;
+pub use timed::{AbandonRecord, OutageRecord};

@@ -113,12 +113,15 @@ impl Aggregator {
         }
         let period_col = period_column(self, starts)?;
         let n = cs.len();
-        let df = DataFrame::new(n, vec![
-            period_col,
-            Column::new("counter".into(), cs),
-            Column::new("busy_s".into(), busy_s),
-            Column::new("open_s".into(), open_s),
-        ])?;
+        let df = DataFrame::new(
+            n,
+            vec![
+                period_col,
+                Column::new("counter".into(), cs),
+                Column::new("busy_s".into(), busy_s),
+                Column::new("open_s".into(), open_s),
+            ],
+        )?;
         Ok(df
             .lazy()
             .with_column((col("busy_s") / col("open_s")).alias("utilisation"))
@@ -175,12 +178,15 @@ impl Aggregator {
         }
         let period_col = period_column(self, starts)?;
         let n = cams.len();
-        let df = DataFrame::new(n, vec![
-            period_col,
-            Column::new("camera".into(), cams),
-            Column::new("open_s".into(), open_s),
-            Column::new("down_s".into(), down_s),
-        ])?;
+        let df = DataFrame::new(
+            n,
+            vec![
+                period_col,
+                Column::new("camera".into(), cams),
+                Column::new("open_s".into(), open_s),
+                Column::new("down_s".into(), down_s),
+            ],
+        )?;
         Ok(df
             .lazy()
             .with_column((lit(1.0) - col("down_s") / col("open_s")).alias("uptime"))

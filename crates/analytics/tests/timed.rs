@@ -17,7 +17,9 @@ const TZ: &str = "Asia/Ho_Chi_Minh";
 fn agg() -> Aggregator {
     // Default hours: Monday to Friday, 7:30-11:30 and 13:30-17:00.
     let cal = HoursConfig::default().build(TZ).expect("hours");
-    Aggregator::new(TZ, 15.0 * M).expect("tz").with_calendar(cal)
+    Aggregator::new(TZ, 15.0 * M)
+        .expect("tz")
+        .with_calendar(cal)
 }
 
 fn visit(role: &str, counter: u32, from_h: f64, to_h: f64) -> SessionRecord {
@@ -43,7 +45,9 @@ fn f64s(df: &DataFrame, name: &str) -> Vec<f64> {
         .cast(&DataType::Float64)
         .expect("cast");
     let ca = c.f64().expect("f64");
-    (0..ca.len()).map(|i| ca.get(i).unwrap_or(f64::NAN)).collect()
+    (0..ca.len())
+        .map(|i| ca.get(i).unwrap_or(f64::NAN))
+        .collect()
 }
 
 fn hours(df: &DataFrame) -> Vec<u32> {
@@ -79,7 +83,9 @@ fn utilisation_counts_only_opening_hours_across_the_lunch_break() {
     assert_eq!(df.height(), 18, "{df}");
     assert_eq!(
         hours(&df),
-        [7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 13, 13, 14, 14, 15, 15, 16, 16]
+        [
+            7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 13, 13, 14, 14, 15, 15, 16, 16
+        ]
     );
     let util = f64s(&df, "utilisation");
     let open = f64s(&df, "open_s");
@@ -87,7 +93,10 @@ fn utilisation_counts_only_opening_hours_across_the_lunch_break() {
     assert_eq!(open[8], 30.0 * M);
     assert_eq!(util[2], 0.0, "counter 1 idle at 8");
     assert_eq!(util[3], 0.5, "counter 2: 30 of 60 min at 8");
-    assert_eq!(util[8], 1.0, "counter 1 busy the whole open half hour at 11");
+    assert_eq!(
+        util[8], 1.0,
+        "counter 1 busy the whole open half hour at 11"
+    );
     assert_eq!(util[9], 0.0);
 
     // Per day: 7.5 open hours; counter 1 busy 30 min (the lunch part does not count).
@@ -159,7 +168,7 @@ fn flow_counts_arrivals_throughput_and_abandonment_with_empty_hours_absent() {
             ..visit("waiting", 0, 8.4, 8.5)
         },
         visit("waiting", 0, 10.0, 10.2),
-        visit("counter", 1, 8.3, 8.6),  // served at 8
+        visit("counter", 1, 8.3, 8.6),   // served at 8
         visit("counter", 1, 9.1, 10.05), // served at 10
         SessionRecord {
             truncated: true, // cut by a stop: not a finished service
@@ -182,7 +191,11 @@ fn flow_counts_arrivals_throughput_and_abandonment_with_empty_hours_absent() {
     ];
     let a = agg();
     let df = a
-        .flow(&Aggregator::sessions_frame(&rows).expect("frame"), &ab, Period::Hour)
+        .flow(
+            &Aggregator::sessions_frame(&rows).expect("frame"),
+            &ab,
+            Period::Hour,
+        )
         .expect("flow");
     assert_eq!(hours(&df), [8, 10, 15], "{df}");
     assert_eq!(f64s(&df, "arrivals"), vec![3.0, 1.0, 0.0]);
@@ -198,7 +211,11 @@ fn flow_counts_arrivals_throughput_and_abandonment_with_empty_hours_absent() {
 fn filters_keep_one_camera_zone_or_counter() {
     let mut other = visit("counter", 2, 8.0, 8.5);
     other.camera = "c2".into();
-    let rows = [visit("counter", 1, 8.0, 8.5), other, visit("waiting", 0, 8.0, 8.2)];
+    let rows = [
+        visit("counter", 1, 8.0, 8.5),
+        other,
+        visit("waiting", 0, 8.0, 8.2),
+    ];
     let by_counter = Filter {
         counter: Some(2),
         ..Filter::default()

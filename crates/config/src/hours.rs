@@ -34,7 +34,9 @@ pub struct HoursConfig {
 }
 
 fn default_weekdays() -> Vec<String> {
-    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+    ["mon", "tue", "wed", "thu", "fri"]
+        .map(String::from)
+        .to_vec()
 }
 
 fn default_sessions() -> Vec<[String; 2]> {
@@ -225,7 +227,10 @@ impl Calendar {
 
     /// Seconds the hall is open within `[from, to)`.
     pub fn open_seconds(&self, from: f64, to: f64) -> f64 {
-        self.open_intervals(from, to).iter().map(|(s, e)| e - s).sum()
+        self.open_intervals(from, to)
+            .iter()
+            .map(|(s, e)| e - s)
+            .sum()
     }
 
     /// True when the hall is open at instant `t`.
@@ -257,7 +262,10 @@ mod tests {
         assert!(!cal.is_open(MONDAY + 2.0 * 86_400.0 + 9.0 * h), "holiday");
         assert!(!cal.is_open(MONDAY + 5.0 * 86_400.0 + 9.0 * h), "Saturday");
         // A week: 4 working days (one holiday) x 7.5 h.
-        assert_eq!(cal.open_seconds(MONDAY, MONDAY + 7.0 * 86_400.0), 4.0 * 7.5 * h);
+        assert_eq!(
+            cal.open_seconds(MONDAY, MONDAY + 7.0 * 86_400.0),
+            4.0 * 7.5 * h
+        );
         // Clipped: 10:00 to 14:00 Monday = 1.5 h + 0.5 h.
         assert_eq!(
             cal.open_seconds(MONDAY + 10.0 * h, MONDAY + 14.0 * h),

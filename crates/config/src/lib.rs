@@ -179,7 +179,9 @@ impl Config {
         );
         // Group the errors by section and item, keeping their order within an item.
         errors.sort_by_key(|e| error_position(&e.path));
-        match (site, storage, server, detector, hall, hours, alerts, service) {
+        match (
+            site, storage, server, detector, hall, hours, alerts, service,
+        ) {
             (
                 Some(site),
                 Some(storage),
@@ -189,21 +191,18 @@ impl Config {
                 Some(hours),
                 Some(alerts),
                 Some(service),
-            ) if errors.is_empty() =>
-            {
-                Ok(Config {
-                    site,
-                    cameras: cameras.into_iter().flatten().collect(),
-                    zones: zones.into_iter().flatten().collect(),
-                    storage,
-                    server,
-                    detector,
-                    hall,
-                    hours,
-                    alerts,
-                    service,
-                })
-            }
+            ) if errors.is_empty() => Ok(Config {
+                site,
+                cameras: cameras.into_iter().flatten().collect(),
+                zones: zones.into_iter().flatten().collect(),
+                storage,
+                server,
+                detector,
+                hall,
+                hours,
+                alerts,
+                service,
+            }),
             _ => {
                 if errors.is_empty() {
                     // Not reachable: every item that fails to parse records an error.

@@ -36,7 +36,10 @@ fn minimal_config_gets_defaults() {
     assert_eq!(c.storage, StorageConfig::default());
     assert_eq!(c.storage.data_dir, "data");
     assert!(!c.storage.save_frames);
-    assert_eq!((c.storage.sessions_days, c.storage.aggregates_days), (90, 400));
+    assert_eq!(
+        (c.storage.sessions_days, c.storage.aggregates_days),
+        (90, 400)
+    );
     assert_eq!(c.server.bind, "127.0.0.1:8080");
 }
 

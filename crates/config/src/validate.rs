@@ -6,8 +6,8 @@
 //! the default value.
 
 use crate::ConfigError;
-use crate::model::*;
 use crate::ServerConfig;
+use crate::model::*;
 use crate::model::{authority_range, userinfo_range};
 use std::collections::{HashMap, HashSet};
 
@@ -470,7 +470,10 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
             errors.push(ConfigError::new("storage.data_dir", "must not be empty"));
         }
         if storage.sessions_days == 0 {
-            errors.push(ConfigError::new("storage.sessions_days", "must be at least 1"));
+            errors.push(ConfigError::new(
+                "storage.sessions_days",
+                "must be at least 1",
+            ));
         }
         if storage.aggregates_days < storage.sessions_days {
             errors.push(ConfigError::new(

@@ -22,7 +22,5 @@ mod track;
 pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
 pub use health::{CameraHealth, CameraState, Downtime};
-pub use live::{
-    CounterActivity, CounterState, HallState, TodayFigures, WaitPrediction, ZoneState,
-};
+pub use live::{CounterActivity, CounterState, HallState, TodayFigures, WaitPrediction, ZoneState};
 pub use track::{TrackId, TrackState, TrackStatus};

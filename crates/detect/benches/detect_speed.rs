@@ -160,8 +160,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let manifest =
-        manifest_dir().join("../../models/centernet_mb3_512.toml");
+    let manifest = manifest_dir().join("../../models/centernet_mb3_512.toml");
     // The same model resized like cv2.resize's default (bilinear), for a like-for-like pairing.
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(&manifest).expect("manifest");

@@ -4,8 +4,7 @@
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, TimeZone};
 use hallwatch_analytics::{
-    Aggregator, DataFrame, ExportFormat, Filter, History, HistoryQuery, Period,
-    export_partitioned,
+    Aggregator, DataFrame, ExportFormat, Filter, History, HistoryQuery, Period, export_partitioned,
 };
 use hallwatch_config::Config;
 use hallwatch_store::Store;
@@ -110,11 +109,19 @@ pub fn run(a: &ExportArgs) -> Result<()> {
     pb.inc(1);
     pb.set_message("writing abandonments");
     let ab = &loaded.abandonments;
-    files.extend(write(&Aggregator::abandonments_frame(ab)?, "abandonments", "t")?);
+    files.extend(write(
+        &Aggregator::abandonments_frame(ab)?,
+        "abandonments",
+        "t",
+    )?);
     pb.inc(1);
     pb.set_message("writing camera outages");
     let out = &loaded.outages;
-    files.extend(write(&Aggregator::outages_frame(out)?, "camera_outages", "start")?);
+    files.extend(write(
+        &Aggregator::outages_frame(out)?,
+        "camera_outages",
+        "start",
+    )?);
     pb.inc(1);
     pb.finish_and_clear();
     println!(

@@ -145,6 +145,9 @@ mod tests {
         // checkerboard is left.
         let px = |x: u32, y: u32| buf[((y * w + x) * 3) as usize];
         let same = (60..90).filter(|&x| px(x, 40) == px(x + 1, 40)).count();
-        assert!(same >= 20, "only {same} of 30 neighbours equal: not pixelated");
+        assert!(
+            same >= 20,
+            "only {same} of 30 neighbours equal: not pixelated"
+        );
     }
 }

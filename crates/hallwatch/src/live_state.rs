@@ -3,7 +3,7 @@
 //! enough to publish (so SSE clients see every change of a count, state or prediction within a
 //! tick, and are not flooded by frame-rate noise).
 
-use chrono::{Timelike, TimeZone};
+use chrono::{TimeZone, Timelike};
 use chrono_tz::Tz;
 use hallwatch_config::{Config, ZoneConfig, ZoneRole};
 use hallwatch_core::{
@@ -265,9 +265,17 @@ mod tests {
         assert_eq!(first.seq, 1);
         assert_eq!(first.zones[0].name, "Khu chờ");
         assert_eq!(first.today.date, "2026-10-05");
-        assert!(b.build(&snapshot(t0 + 0.5, 2), None, vec![]).is_none(), "no change");
-        let changed = b.build(&snapshot(t0 + 1.0, 3), None, vec![]).expect("change");
+        assert!(
+            b.build(&snapshot(t0 + 0.5, 2), None, vec![]).is_none(),
+            "no change"
+        );
+        let changed = b
+            .build(&snapshot(t0 + 1.0, 3), None, vec![])
+            .expect("change");
         assert_eq!((changed.seq, changed.waiting_now), (2, 3));
-        assert!(b.build(&snapshot(t0 + 7.0, 3), None, vec![]).is_some(), "heartbeat");
+        assert!(
+            b.build(&snapshot(t0 + 7.0, 3), None, vec![]).is_some(),
+            "heartbeat"
+        );
     }
 }

@@ -203,7 +203,11 @@ fn export_writes_the_store_partitioned_by_local_date() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("2 visits"));
     let f = out.join("abandonments/site=an-phu/date=2026-10-05/part-0.csv");
     let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    assert_eq!(text.lines().nth(1).map(|l| l.ends_with(",900.0")), Some(true), "{text}");
+    assert_eq!(
+        text.lines().nth(1).map(|l| l.ends_with(",900.0")),
+        Some(true),
+        "{text}"
+    );
     // A bad date is a clear error.
     let o = Command::new(EXE)
         .args(["export", "--config"])

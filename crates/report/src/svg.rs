@@ -55,7 +55,14 @@ pub fn bars(
             width - right,
             left - 4.0,
             y + 3.0,
-            lang.num(v, if v.fract() == 0.0 { decimals } else { decimals.max(1) })
+            lang.num(
+                v,
+                if v.fract() == 0.0 {
+                    decimals
+                } else {
+                    decimals.max(1)
+                }
+            )
         );
     }
     let n = categories.len().max(1) as f64;

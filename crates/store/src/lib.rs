@@ -62,8 +62,7 @@ pub use records::{
     ZoneSample, unix_seconds,
 };
 pub use service::{
-    Channel, Dossier, Rating, RatingLevel, Ticket, TicketEvent, TicketEventKind,
-    Upsert,
+    Channel, Dossier, Rating, RatingLevel, Ticket, TicketEvent, TicketEventKind, Upsert,
 };
 pub use store::{BUSY_TIMEOUT, Store};
 pub use writer::{StoreWriter, WriterHandle, WriterOptions, WriterStats};

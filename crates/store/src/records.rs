@@ -61,7 +61,10 @@ impl Record {
                 finite("abandonment", "enter", a.enter)?;
                 finite("abandonment", "t", a.t)?;
                 if i64::try_from(a.track).is_err() {
-                    return Err(invalid("abandonment", format!("track {} exceeds i64", a.track)));
+                    return Err(invalid(
+                        "abandonment",
+                        format!("track {} exceeds i64", a.track),
+                    ));
                 }
                 Ok(())
             }

@@ -26,8 +26,8 @@ pub(crate) const LATEST_VERSION: i64 = 2;
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
-    version: 1,
-    sql: r#"
+        version: 1,
+        sql: r#"
 -- One person's visit to one zone (hallwatch_zones::Session). `session_id` is the engine's id,
 -- unique only within one engine run, hence the key includes `enter`. `tracks` is a JSON array
 -- of track ids. `exit` and `duration` are NULL while the visit is open.

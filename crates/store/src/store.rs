@@ -4,8 +4,8 @@ use crate::error::sql_err;
 use crate::records::{parse_role, role_str};
 use crate::schema::{APPLICATION_ID, LATEST_VERSION, MIGRATIONS};
 use crate::{
-    Abandonment, Retention,
-    Counts, DowntimeInterval, Record, RetentionReport, SessionQuery, StoreError, ZoneSample,
+    Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
+    StoreError, ZoneSample,
 };
 use hallwatch_core::{CameraId, TrackId};
 use hallwatch_zones::Session;

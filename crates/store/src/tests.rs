@@ -698,7 +698,12 @@ fn retention_deletes_exactly_what_is_older_than_the_windows() {
         assert_eq!(tracks, vec![2, 3]);
     }
     // Kept: the rows at the cutoff, and the unresolved old alert.
-    for (table, left) in [("alerts", 2), ("tickets", 1), ("ratings", 1), ("dossiers", 1)] {
+    for (table, left) in [
+        ("alerts", 2),
+        ("tickets", 1),
+        ("ratings", 1),
+        ("dossiers", 1),
+    ] {
         let n: i64 = store
             .conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

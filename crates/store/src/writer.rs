@@ -329,7 +329,9 @@ fn run(
         if let (Some(policy), Some(at)) = (options.retention, next_retention)
             && Instant::now() >= at
         {
-            if let Err(e) = store.apply_retention(unix_seconds(std::time::SystemTime::now()), policy) {
+            if let Err(e) =
+                store.apply_retention(unix_seconds(std::time::SystemTime::now()), policy)
+            {
                 tracing::error!(error = %e, "scheduled retention failed; retrying next period");
             }
             next_retention = Some(Instant::now() + options.retention_every);
