@@ -1,10 +1,11 @@
 //! The `hallwatch` command.
 //!
-//! Subcommands: `demo` (the sample footage through the pipeline with live progress),
+//! Subcommands: `demo` (the whole system on the sample footage with a simulated ticket feed),
 //! `check-config` (every config error at once, with its path), `probe` (what an operator runs
 //! when wiring a camera) and `ingest` (run a config's cameras with live status).
 
 mod cli_ingest;
+mod demo_cmd;
 mod detect_cmd;
 mod eval_cmd;
 mod export_cmd;
@@ -40,12 +41,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the sample footage (vtest.avi from the setup cache) through ingest with live progress.
-    Demo {
-        /// Footage to use instead of the cached vtest.avi.
-        #[arg(long)]
-        footage: Option<PathBuf>,
-    },
+    /// The whole system on the sample footage: a looping live camera through the detector,
+    /// tracker and zones, a simulated ticket system and rating devices, the dashboard on
+    /// http://127.0.0.1:8080 with a demo login, alerts on the console. Ctrl-C stops.
+    Demo(demo_cmd::DemoArgs),
     /// Checks a config file and lists every error with its path.
     CheckConfig {
         /// The TOML config file.
@@ -227,18 +226,7 @@ fn run(command: Command) -> Result<ExitCode> {
             user_cmd::run_token(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { footage } => {
-            let footage = match footage {
-                Some(f) => f,
-                None => default_footage()?,
-            };
-            let cfg = demo_config(&footage)?;
-            println!(
-                "hallwatch demo: {} through ingest, person detection, tracking and zones (examples/vtest.toml). Ctrl-C stops.",
-                footage.display()
-            );
-            cli_ingest::run(&cfg, None)
-        }
+        Command::Demo(args) => demo_cmd::run(&args),
     }
 }
 
@@ -264,16 +252,20 @@ fn check_config(file: &std::path::Path) -> ExitCode {
     }
 }
 
+/// The setup cache: $HALLWATCH_CACHE, else ~/.cache/hallwatch.
+fn cache_dir() -> Result<PathBuf> {
+    std::env::var_os("HALLWATCH_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/hallwatch")))
+        .ok_or_else(|| anyhow::anyhow!("neither HALLWATCH_CACHE nor HOME is set"))
+}
+
 /// The cached sample footage (`scripts/dev setup` puts it there).
 fn default_footage() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("HALLWATCH_VTEST") {
         return Ok(PathBuf::from(p));
     }
-    let cache = std::env::var_os("HALLWATCH_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/hallwatch")))
-        .ok_or_else(|| anyhow::anyhow!("neither HALLWATCH_CACHE nor HOME is set"))?;
-    let p = cache.join("footage/vtest.avi");
+    let p = cache_dir()?.join("footage/vtest.avi");
     if !p.is_file() {
         anyhow::bail!(
             "sample footage {} is missing: run `scripts/dev setup`, or pass --footage FILE",
@@ -281,17 +273,4 @@ fn default_footage() -> Result<PathBuf> {
         );
     }
     Ok(p)
-}
-
-fn demo_config(footage: &std::path::Path) -> Result<hallwatch_config::Config> {
-    // The example hall drawn on the sample footage, pointed at the cached clip.
-    let text = include_str!("../../../examples/vtest.toml").replace(
-        "path = \"vtest.avi\"",
-        &format!(
-            "path = {}",
-            toml::Value::String(footage.display().to_string())
-        ),
-    );
-    hallwatch_config::Config::from_toml_str(&text)
-        .map_err(|e| anyhow::anyhow!("embedded demo config is invalid:\n{e}"))
 }
