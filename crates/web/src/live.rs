@@ -40,6 +40,9 @@ struct Client {
     session: Option<String>,
     first: Option<Arc<Published>>,
     last: Option<Arc<Published>>,
+    /// After a jump to the latest state: the `seq` it had. States published while the jump
+    /// was made reach the fresh receiver too and are older; they are skipped.
+    jumped_to: Option<u64>,
     _guard: ClientGuard,
 }
 
@@ -62,6 +65,7 @@ pub(crate) async fn live(
         },
         first: Some(first),
         last: None,
+        jumped_to: None,
         _guard: ClientGuard(state.clone()),
         state,
     };
@@ -78,12 +82,18 @@ pub(crate) async fn live(
                             if c.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &p)) {
                                 continue;
                             }
+                            match c.jumped_to {
+                                Some(seq) if p.state.seq <= seq => continue,
+                                _ => c.jumped_to = None,
+                            }
                             break p;
                         }
                         // Fallen behind: drop the backlog and jump to the latest state.
                         Err(RecvError::Lagged(_)) => {
                             c.rx = c.rx.resubscribe();
-                            break c.state.latest_published();
+                            let latest = c.state.latest_published();
+                            c.jumped_to = Some(latest.state.seq);
+                            break latest;
                         }
                         Err(RecvError::Closed) => return None,
                     },
