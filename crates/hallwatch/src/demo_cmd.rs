@@ -68,6 +68,15 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         None => crate::cache_dir()?.join("demo"),
     };
     let cfg = demo_config(&footage, &data_dir, &args.bind)?;
+    // The usual first-run problem, said in the demo's own terms (the port is taken again at
+    // once by the server).
+    if let Err(e) = std::net::TcpListener::bind(&args.bind) {
+        anyhow::bail!(
+            "cannot listen on {}: {e}. Is another program (or another demo) using it? \
+             `--bind 127.0.0.1:8081` picks another port",
+            args.bind
+        );
+    }
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
     let db = data_dir.join("hallwatch.db");
@@ -123,7 +132,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
 
 /// The demo config: examples/vtest.toml with its camera looping over `footage`, plus
 /// demo_overlay.toml (data folder, address, round-the-clock hours, alerts to the console).
-pub fn demo_config(footage: &Path, data_dir: &Path, bind: &str) -> Result<Config> {
+fn demo_config(footage: &Path, data_dir: &Path, bind: &str) -> Result<Config> {
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
     let base = include_str!("../../../examples/vtest.toml");
     let camera_line = "source = { kind = \"file\", path = \"vtest.avi\" }";
@@ -186,7 +195,7 @@ fn random_password() -> String {
 
 /// The simulated hall of the demo: open around the clock like the demo config, citizens in
 /// waves of a few hours, three counters, starting today.
-pub fn demo_sim_config(cfg: &Config, now: f64) -> Result<SimConfig> {
+fn demo_sim_config(cfg: &Config, now: f64) -> Result<SimConfig> {
     let tz: chrono_tz::Tz = cfg
         .site
         .timezone
