@@ -545,6 +545,13 @@ pub struct HallConfig {
     /// continue the same visit (ID switch, short occlusion).
     #[serde(default = "default_merge_gap")]
     pub merge_gap_s: f64,
+    /// The same in waiting areas for a person lost while keeping still (within half of
+    /// `merge_distance` for the 10 s before): someone seated who vanishes is hidden (a person
+    /// in front, a pillar), not gone — people leave walking. A new track appearing near where
+    /// they were within this many seconds continues their visit. Not at counters, where the
+    /// next citizen steps onto the same spot. 0 uses `merge_gap_s`.
+    #[serde(default = "default_merge_gap_still")]
+    pub merge_gap_still_s: f64,
     /// "Near the same place", as a fraction of the image diagonal.
     #[serde(default = "default_merge_distance")]
     pub merge_distance: f64,
@@ -565,6 +572,9 @@ fn default_exit_after() -> f64 {
 fn default_merge_gap() -> f64 {
     5.0
 }
+fn default_merge_gap_still() -> f64 {
+    20.0
+}
 fn default_merge_distance() -> f64 {
     0.08
 }
@@ -582,6 +592,7 @@ impl Default for HallConfig {
             enter_after_s: default_enter_after(),
             exit_after_s: default_exit_after(),
             merge_gap_s: default_merge_gap(),
+            merge_gap_still_s: default_merge_gap_still(),
             merge_distance: default_merge_distance(),
             queue_smoothing_s: default_smoothing(),
             wait_target_min: default_wait_target(),

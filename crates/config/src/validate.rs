@@ -417,6 +417,7 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
             ("enter_after_s", h.enter_after_s),
             ("exit_after_s", h.exit_after_s),
             ("merge_gap_s", h.merge_gap_s),
+            ("merge_gap_still_s", h.merge_gap_still_s),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 errors.push(ConfigError::new(

@@ -120,8 +120,39 @@ struct Open {
     track: TrackId,
     last_inside: f64,
     last_anchor: Point,
-    /// Set once the track is lost or removed: the visit waits `merge_gap_s` for a new track.
+    /// Where the person has kept still since `still_since` (within half of `merge_distance`).
+    still_anchor: Point,
+    still_since: f64,
+    /// Set once the track is lost or removed: the visit waits `merge_gap_s` (or
+    /// `merge_gap_still_s`) for a new track.
     orphaned: bool,
+}
+
+/// Seconds a person must keep still before vanishing to count as hidden rather than gone.
+const STILL_S: f64 = 10.0;
+
+impl Open {
+    /// The person was seen inside at `t`, at `p`.
+    fn seen(&mut self, t: f64, p: Point, merge_distance: f64) {
+        self.last_inside = t;
+        self.last_anchor = p;
+        self.orphaned = false;
+        if dist(self.still_anchor, p) > merge_distance / 2.0 {
+            self.still_anchor = p;
+            self.still_since = t;
+        }
+    }
+
+    /// How long this visit waits for a successor track once orphaned. Only waiting areas get
+    /// the longer gap: at a counter the next citizen steps onto the same spot moments later.
+    fn merge_gap(&self, cfg: &HallConfig) -> f64 {
+        if self.session.role == ZoneRole::Waiting && self.last_inside - self.still_since >= STILL_S
+        {
+            cfg.merge_gap_s.max(cfg.merge_gap_still_s)
+        } else {
+            cfg.merge_gap_s
+        }
+    }
 }
 
 /// Current occupancy of one zone.
@@ -332,9 +363,7 @@ impl ZoneEngine {
                 match session {
                     Some(s) => {
                         if let Some(o) = self.open.get_mut(&s) {
-                            o.last_inside = t;
-                            o.last_anchor = p;
-                            o.orphaned = false;
+                            o.seen(t, p, self.cfg.merge_distance);
                         }
                     }
                     None => {
@@ -358,7 +387,7 @@ impl ZoneEngine {
             .filter(|(_, o)| {
                 o.zone_index == zi
                     && o.orphaned
-                    && t - o.last_inside <= self.cfg.merge_gap_s
+                    && t - o.last_inside <= o.merge_gap(&self.cfg)
                     && dist(o.last_anchor, p) <= self.cfg.merge_distance
             })
             .min_by(|a, b| dist(a.1.last_anchor, p).total_cmp(&dist(b.1.last_anchor, p)))
@@ -371,9 +400,7 @@ impl ZoneEngine {
         };
         let old = o.track;
         o.track = id;
-        o.orphaned = false;
-        o.last_inside = t;
-        o.last_anchor = p;
+        o.seen(t, p, self.cfg.merge_distance);
         if !o.session.tracks.contains(&id) {
             o.session.tracks.push(id);
         }
@@ -439,6 +466,8 @@ impl ZoneEngine {
                 track: id,
                 last_inside: t,
                 last_anchor: p,
+                still_anchor: p,
+                still_since: t,
                 orphaned: false,
             },
         );
@@ -454,15 +483,15 @@ impl ZoneEngine {
     }
 
     /// Closes visits whose person has been outside for `exit_after_s`, or whose track has
-    /// been gone for `merge_gap_s` (no successor came).
+    /// been gone for `merge_gap_s` (`merge_gap_still_s` if they kept still; no successor came).
     fn expire(&mut self, t: f64, events: &mut Vec<ZoneEvent>) {
-        let (exit_after, gap) = (self.cfg.exit_after_s, self.cfg.merge_gap_s);
+        let exit_after = self.cfg.exit_after_s;
         let done: Vec<u64> = self
             .open
             .iter()
             .filter(|(_, o)| {
                 let wait = if o.orphaned {
-                    gap.max(exit_after)
+                    o.merge_gap(&self.cfg).max(exit_after)
                 } else {
                     exit_after
                 };

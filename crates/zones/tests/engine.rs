@@ -180,20 +180,22 @@ fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
         }
     });
     assert!(closed(&ev).is_empty(), "{ev:?}");
+    // Track 2 sits until 25 s, then walks off to the right.
+    let x = |t: f64| 0.22 + (t - 25.0).max(0.0) * 0.04;
     let ev = run(&mut e, 12.5, 30.0, 0.5, |t| {
-        (vec![at(2, 0.22, 0.71, t)], vec![])
+        (vec![at(2, x(t), 0.71, t)], vec![])
     });
     assert!(opened(&ev).is_empty(), "no new visit: {ev:?}");
     let open = e.open_sessions();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].tracks, vec![TrackId(1), TrackId(2)]);
     assert_eq!(open[0].enter, 0.0);
-    // Track 2 leaves the scene at 30 s; after the merge gap the visit closes at 30 s.
+    // Track 2 is lost while walking at 30 s: after the merge gap the visit closes at 30 s.
     let ev = run(&mut e, 30.5, 36.0, 0.5, |t| {
         (
             vec![],
             if t == 30.5 {
-                vec![lost(at(2, 0.22, 0.71, 30.0))]
+                vec![lost(at(2, x(30.0), 0.71, 30.0))]
             } else {
                 vec![]
             },
@@ -204,11 +206,60 @@ fn an_id_switch_continues_the_visit_but_a_late_return_is_a_new_one() {
     assert_eq!(c[0].exit, Some(30.0));
     // Track 3 at the same place 10 s later: a new visit (longer than the gap).
     let ev = run(&mut e, 40.0, 43.0, 0.5, |t| {
-        (vec![at(3, 0.22, 0.71, t)], vec![])
+        (vec![at(3, x(30.0), 0.71, t)], vec![])
     });
     let o = opened(&ev);
     assert_eq!(o.len(), 1);
     assert_eq!(o[0].tracks, vec![TrackId(3)]);
+}
+
+#[test]
+fn someone_hidden_while_sitting_still_keeps_their_visit_for_longer() {
+    let mut e = engine();
+    // Seated from 0 to 20 s, then hidden: lost at 20.5, removed at 22.
+    let ev = run(&mut e, 0.0, 20.0, 0.5, |t| {
+        (vec![at(1, 0.2, 0.7, t)], vec![])
+    });
+    assert_eq!(opened(&ev).len(), 1);
+    let ev = run(&mut e, 20.5, 34.5, 0.5, |t| {
+        if t < 22.0 {
+            (vec![lost(at(1, 0.2, 0.7, 20.0))], vec![])
+        } else if t == 22.0 {
+            (vec![], vec![lost(at(1, 0.2, 0.7, 20.0))])
+        } else {
+            (vec![], vec![])
+        }
+    });
+    assert!(closed(&ev).is_empty(), "still waiting for them: {ev:?}");
+    // Back 15 s after last seen, in the same seat as track 2: the same visit, no abandonment.
+    let ev = run(&mut e, 35.0, 80.0, 0.5, |t| {
+        (vec![at(2, 0.21, 0.71, t)], vec![])
+    });
+    assert!(opened(&ev).is_empty(), "{ev:?}");
+    assert!(
+        !ev.iter().any(|x| matches!(x, ZoneEvent::Abandoned { .. })),
+        "{ev:?}"
+    );
+    let open = e.open_sessions();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].enter, &open[0].tracks),
+        (0.0, &vec![TrackId(1), TrackId(2)])
+    );
+    // Hidden again, this time for good: after 20 s of waiting for them the visit ends, dated
+    // when they were last seen.
+    let ev = run(&mut e, 80.5, 99.0, 0.5, |t| {
+        if t == 80.5 {
+            (vec![], vec![lost(at(2, 0.21, 0.71, 80.0))])
+        } else {
+            (vec![], vec![])
+        }
+    });
+    assert!(closed(&ev).is_empty(), "{ev:?}");
+    let ev = run(&mut e, 99.5, 101.0, 0.5, |_| (vec![], vec![]));
+    let c = closed(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    assert_eq!(c[0].exit, Some(80.0));
 }
 
 #[test]
