@@ -168,13 +168,15 @@ fn parse_bound(s: &str, end_of_day: bool, tz: chrono_tz::Tz, what: &str) -> Resu
         .ok_or_else(|| ApiError::bad_request(format!("{what}: date out of range")))
 }
 
-fn local_midnight(date: NaiveDate, tz: chrono_tz::Tz) -> Option<f64> {
+/// Unix time of local midnight starting `date` in `tz`.
+pub(crate) fn local_midnight(date: NaiveDate, tz: chrono_tz::Tz) -> Option<f64> {
     let naive = date.and_hms_opt(0, 0, 0)?;
     let t = tz.from_local_datetime(&naive).earliest()?;
     Some(t.timestamp() as f64)
 }
 
-fn site_tz(state: &AppState) -> chrono_tz::Tz {
+/// The site's time zone (checked by the config loader; Asia/Ho_Chi_Minh if it were not).
+pub(crate) fn site_tz(state: &AppState) -> chrono_tz::Tz {
     state
         .config()
         .site

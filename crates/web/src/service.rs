@@ -15,6 +15,7 @@
 //!   by level, for the live overview.
 //! - `GET /api/v1/reports/{month}` (reviewer): the monthly review as JSON, HTML, PDF or XLSX.
 
+use crate::api::{local_midnight, site_tz};
 use crate::auth::{Principal, RequireRole, RequireToken, role, scope};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -192,12 +193,7 @@ fn bound(state: &AppState, s: &str, end: bool, what: &str) -> Result<f64, ApiErr
         }
         return Err(ApiError::bad_request(format!("{what}: {s} is not a time")));
     }
-    let tz: chrono_tz::Tz = state
-        .config()
-        .site
-        .timezone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+    let tz = site_tz(state);
     let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         .and_then(|d| if end { d.succ_opt() } else { Some(d) })
@@ -206,9 +202,7 @@ fn bound(state: &AppState, s: &str, end: bool, what: &str) -> Result<f64, ApiErr
                 "{what}: '{s}' is neither Unix seconds nor a date YYYY-MM-DD"
             ))
         })?;
-    date.and_hms_opt(0, 0, 0)
-        .and_then(|n| tz.from_local_datetime(&n).earliest())
-        .map(|t| t.timestamp() as f64)
+    local_midnight(date, tz)
         .ok_or_else(|| ApiError::bad_request(format!("{what}: date out of range")))
 }
 
@@ -305,17 +299,14 @@ async fn service_today(
     State(state): State<AppState>,
     _: RequireRole<role::Viewer>,
 ) -> Result<Response, ApiError> {
-    let tz = intake(&state)?.tz();
+    let tz = site_tz(&state);
     let now = state.now();
     let date = tz
         .timestamp_opt(now as i64, 0)
         .single()
         .map(|t| t.date_naive())
         .ok_or_else(|| ApiError::internal("clock out of range"))?;
-    let from = date
-        .and_hms_opt(0, 0, 0)
-        .and_then(|n| tz.from_local_datetime(&n).earliest())
-        .map(|t| t.timestamp() as f64)
+    let from = local_midnight(date, tz)
         .ok_or_else(|| ApiError::internal("local midnight out of range"))?;
     let site = state.config().site.id.clone();
     let target = state.config().hall.wait_target_min * 60.0;
