@@ -116,7 +116,6 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         ServeOptions {
             seconds: args.seconds,
             banner: Some(banner),
-            also_publish: None,
             stop: Some(Arc::clone(&stop)),
         },
     );

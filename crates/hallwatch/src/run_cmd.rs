@@ -83,9 +83,6 @@ pub struct ServeOptions {
     pub seconds: Option<f64>,
     /// Printed once the dashboard listens (the demo prints its login here).
     pub banner: Option<String>,
-    /// Called with every published state after the web layer and alerts have seen it (the
-    /// demo's simulated ticket feed uses it to follow the clock).
-    pub also_publish: Option<Publisher>,
     /// Set to stop (Ctrl-C and SIGTERM also stop).
     pub stop: Option<Arc<AtomicBool>>,
 }
@@ -130,7 +127,6 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
     });
     let engine = Mutex::new(engine);
     let web = state.clone();
-    let also = options.also_publish.clone();
     let publish: Publisher = Arc::new(move |s: &HallState| {
         web.publish(s.clone());
         let mut sat = satisfaction.lock().unwrap_or_else(|p| p.into_inner());
@@ -145,9 +141,6 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
         );
         if let Err(e) = sender.send(events) {
             tracing::error!(error = %e, "alert notifier is gone");
-        }
-        if let Some(also) = &also {
-            also(s);
         }
     });
     let metrics = state.clone();
