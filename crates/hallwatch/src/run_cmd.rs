@@ -83,7 +83,8 @@ pub struct ServeOptions {
     pub seconds: Option<f64>,
     /// Printed once the dashboard listens (the demo prints its login here).
     pub banner: Option<String>,
-    /// Set to stop (Ctrl-C and SIGTERM also stop).
+    /// Set to stop. Without it `run` stops on Ctrl-C and SIGTERM itself; with it the caller
+    /// sets it on those signals (the demo also stops its simulated hall with it).
     pub stop: Option<Arc<AtomicBool>>,
 }
 
