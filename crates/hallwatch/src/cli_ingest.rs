@@ -145,7 +145,8 @@ pub struct RunOptions {
     pub seconds: Option<f64>,
     /// Called with each changed hall state (and a heartbeat every few seconds).
     pub publish: Option<Publisher>,
-    /// Set to stop the run (Ctrl-C also stops it).
+    /// Set to stop the run. Without it the run installs a Ctrl-C/SIGTERM handler; with it
+    /// the caller sets it on those signals.
     pub stop: Option<Arc<AtomicBool>>,
     /// Keeps each camera's latest frame and tracks in memory for the live picture.
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
