@@ -183,7 +183,29 @@ pub struct ZoneEngine {
     open: HashMap<u64, Open>,
     next_session: u64,
     now: f64,
+    /// Waiting people who vanished unserved, not yet counted as abandonments: a person who
+    /// turns up at a counter soon after without having been seen waiting may be them under a
+    /// new track (an ID switch on the walk from a seat to the counter).
+    departed: Vec<Departed>,
+    /// Counter visits opened by tracks never seen waiting, and when: the other half of the
+    /// same match, for when the old track is given up only after the new one reached the
+    /// counter.
+    unwaited: Vec<f64>,
 }
+
+/// A waiting person who vanished without reaching a counter.
+#[derive(Clone, Debug)]
+struct Departed {
+    zone: String,
+    track: TrackId,
+    waited_s: f64,
+    /// Last seen.
+    t: f64,
+}
+
+/// Seconds between a waiting person vanishing and someone never seen waiting opening a counter
+/// visit for the two to be taken as one person (the walk from a seat to a counter).
+const HANDOVER_S: f64 = 30.0;
 
 fn dist(a: Point, b: Point) -> f64 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt() / std::f64::consts::SQRT_2
@@ -226,6 +248,8 @@ impl ZoneEngine {
             open: HashMap::new(),
             next_session: 1,
             now: 0.0,
+            departed: Vec::new(),
+            unwaited: Vec::new(),
         }
     }
 
@@ -269,7 +293,7 @@ impl ZoneEngine {
         }
         self.expire(t, &mut events);
         for tr in removed {
-            self.forget(tr.id, &mut events);
+            self.forget(tr.id);
         }
         self.sweep(&mut events);
         events
@@ -455,7 +479,21 @@ impl ZoneEngine {
         if z.role == ZoneRole::Counter
             && let Some(rt) = self.tracks.get_mut(&id)
         {
+            let never_waited = !rt.served && rt.waited_in.is_none();
             rt.served = true;
+            if never_waited {
+                // Someone who vanished from a seat a moment ago, under a new track?
+                match self
+                    .departed
+                    .iter()
+                    .position(|d| (0.0..=HANDOVER_S).contains(&(since - d.t)))
+                {
+                    Some(i) => {
+                        self.departed.remove(i);
+                    }
+                    None => self.unwaited.push(since),
+                }
+            }
         }
         events.push(ZoneEvent::Opened(session.clone()));
         self.open.insert(
@@ -529,7 +567,7 @@ impl ZoneEngine {
 
     /// A removed track leaves for good once no visit of it remains open (its visits may still
     /// wait for a successor): then a wait without a counter visit is an abandonment.
-    fn forget(&mut self, id: TrackId, events: &mut Vec<ZoneEvent>) {
+    fn forget(&mut self, id: TrackId) {
         if self.open.values().any(|o| o.track == id) {
             // Checked again when those visits close; see `sweep`.
             return;
@@ -540,12 +578,51 @@ impl ZoneEngine {
             && rt.waited_s > 0.0
             && let Some(zone) = rt.waited_in
         {
-            events.push(ZoneEvent::Abandoned {
+            // Already at a counter under a new track?
+            if let Some(i) = self
+                .unwaited
+                .iter()
+                .position(|&at| (0.0..=HANDOVER_S).contains(&(at - rt.last_seen)))
+            {
+                self.unwaited.remove(i);
+                return;
+            }
+            self.departed.push(Departed {
                 zone,
                 track: id,
                 waited_s: rt.waited_s,
                 t: rt.last_seen,
             });
+        }
+    }
+
+    /// Counts as abandonments the departures nobody turned up at a counter for; forgets old
+    /// unmatched counter arrivals. With `all`, every departure still waiting for a match.
+    fn settle(&mut self, all: bool, events: &mut Vec<ZoneEvent>) {
+        let now = self.now;
+        let (due, keep): (Vec<Departed>, Vec<Departed>) = std::mem::take(&mut self.departed)
+            .into_iter()
+            .partition(|d| all || now - d.t > HANDOVER_S);
+        self.departed = keep;
+        for d in due {
+            events.push(ZoneEvent::Abandoned {
+                zone: d.zone,
+                track: d.track,
+                waited_s: d.waited_s,
+                t: d.t,
+            });
+        }
+        // A departure is matched within `HANDOVER_S` of its last sighting, and given up at
+        // most `merge_gap_still_s` (or `exit_after_s`) after it.
+        let keep_s = HANDOVER_S
+            + self
+                .cfg
+                .merge_gap_s
+                .max(self.cfg.merge_gap_still_s)
+                .max(self.cfg.exit_after_s);
+        self.unwaited.retain(|&at| all || now - at <= keep_s);
+        if all {
+            self.unwaited.clear();
         }
     }
 
@@ -561,8 +638,9 @@ impl ZoneEngine {
             .map(|(id, _)| *id)
             .collect();
         for id in gone {
-            self.forget(id, events);
+            self.forget(id);
         }
+        self.settle(false, events);
     }
 
     /// Closes every open visit as truncated (camera stopped, shutdown) at stream time `t`.
@@ -581,6 +659,7 @@ impl ZoneEngine {
             }
         }
         self.tracks.clear();
+        self.settle(true, &mut events);
         events
     }
 

@@ -5,8 +5,10 @@
 //! - [`ZoneEngine`] (one per camera): places each person by an anchor point of their box in
 //!   the camera's zones (`waiting`, `counter` with an optional `staff` area, `entrance` lines,
 //!   `ignore`), with enter/exit inertia; opens and closes [`Session`]s (one per zone visit),
-//!   bridges ID switches and short occlusions, reports entrance crossings and abandonment
-//!   ([`ZoneEvent`]), and closes what is open as truncated at shutdown.
+//!   bridges ID switches and short occlusions (longer for someone who vanished sitting still),
+//!   reports entrance crossings and abandonment ([`ZoneEvent`]; a waiting person who vanished
+//!   is counted 30 s later unless someone never seen waiting reached a counter meanwhile: an
+//!   ID switch on the way), and closes what is open as truncated at shutdown.
 //! - [`HallMetrics`]: across cameras, smoothed queue lengths (Số người đang chờ), counter
 //!   states and service times (Quầy, Thời gian phục vụ, Lượt phục vụ), waits (Thời gian chờ),
 //!   arrivals per hour and abandonment, as a [`HallSnapshot`].

@@ -392,8 +392,9 @@ fn leaving_after_a_wait_without_a_counter_visit_is_abandonment() {
         );
         t += 0.5;
     }
+    // (Counted once nobody has turned up at a counter for them for 30 s: by 100 s.)
     let mut t: f64 = 60.5;
-    while t <= 90.0 {
+    while t <= 110.0 {
         let removed = if (t - 70.0).abs() < 1e-9 {
             vec![at(2, 0.7, 0.3, 69.5)]
         } else {
@@ -414,9 +415,74 @@ fn leaving_after_a_wait_without_a_counter_visit_is_abandonment() {
         })
         .collect();
     assert_eq!(abandoned, vec![(TrackId(2), "cho".to_string())], "{all:?}");
-    let s = m.snapshot(90.0);
+    let s = m.snapshot(110.0);
     assert_eq!(s.abandoned, 1);
     assert_eq!(s.waits, 2);
+}
+
+#[test]
+fn a_new_track_at_a_counter_right_after_a_seat_emptied_is_the_same_person() {
+    let mut e = engine();
+    let mut all = Vec::new();
+    // Track 1 waits 60 s, then walks towards the counters and is lost on the way at 62 s
+    // (an ID switch); track 2 appears and reaches counter 1 at 66 s, never seen waiting.
+    all.extend(run(&mut e, 0.0, 62.0, 0.5, |t| {
+        let x = if t <= 60.0 {
+            0.2
+        } else {
+            0.2 + (t - 60.0) * 0.1
+        };
+        (vec![at(1, x, 0.7, t)], vec![])
+    }));
+    all.extend(run(&mut e, 62.5, 120.0, 0.5, |t| {
+        let removed = if (t - 65.0).abs() < 1e-9 {
+            vec![lost(at(1, 0.4, 0.7, 62.0))]
+        } else {
+            vec![]
+        };
+        let tracks = if t >= 64.0 {
+            vec![at(2, 0.7, 0.7, t)]
+        } else {
+            vec![]
+        };
+        (tracks, removed)
+    }));
+    let counter_visits = opened(&all).iter().filter(|s| s.zone == "quay-1").count();
+    assert_eq!(counter_visits, 1, "{all:?}");
+    assert!(
+        !all.iter().any(|x| matches!(x, ZoneEvent::Abandoned { .. })),
+        "the wait ended at the counter: {all:?}"
+    );
+    // Someone walking straight to a counter with no seat emptied nearby changes nothing, and
+    // a seat emptied with nobody turning up is an abandonment after 30 s.
+    let mut e = engine();
+    let ev = run(&mut e, 0.0, 40.0, 0.5, |t| {
+        (vec![at(5, 0.7, 0.7, t)], vec![])
+    });
+    assert_eq!(opened(&ev).len(), 1);
+    // (Sitting still, the visit waits 20 s for them to reappear, closes at 90 s; counted as
+    // an abandonment 30 s after they were last seen: by 110 s.)
+    let ev = run(&mut e, 40.5, 110.0, 0.5, |t| {
+        let tracks = if t <= 70.0 {
+            vec![at(6, 0.2, 0.7, t)]
+        } else {
+            vec![]
+        };
+        let removed = if (t - 72.0).abs() < 1e-9 {
+            vec![lost(at(6, 0.2, 0.7, 70.0))]
+        } else {
+            vec![]
+        };
+        (tracks, removed)
+    });
+    let gone: Vec<f64> = ev
+        .iter()
+        .filter_map(|x| match x {
+            ZoneEvent::Abandoned { t, .. } => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gone, vec![70.0], "{ev:?}");
 }
 
 #[test]
