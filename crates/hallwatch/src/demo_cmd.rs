@@ -10,7 +10,6 @@
 
 use crate::run_cmd::{self, ServeOptions};
 use anyhow::{Context, Result};
-use chrono::TimeZone;
 use hallwatch_config::{Config, HoursConfig};
 use hallwatch_service::{Intake, RatingInput, RatingSource, TicketEventInput, TimeInput};
 use hallwatch_sim::{SimConfig, SimEvents, Simulator};
@@ -195,23 +194,16 @@ fn random_password() -> String {
 /// The simulated hall of the demo: open around the clock like the demo config, citizens in
 /// waves of a few hours, three counters, starting today.
 fn demo_sim_config(cfg: &Config, now: f64) -> Result<SimConfig> {
-    let tz: chrono_tz::Tz = cfg
-        .site
-        .timezone
-        .parse()
-        .map_err(|_| anyhow::anyhow!("site.timezone '{}' is unknown", cfg.site.timezone))?;
-    let today = tz
-        .timestamp_opt(now as i64, 0)
-        .single()
-        .map(|t| t.date_naive())
-        .context("the clock is out of range")?;
+    let today = cfg
+        .calendar()
+        .map_err(|e| anyhow::anyhow!("the demo config's hours: {e:?}"))?
+        .local_date(now);
     let mut sim = SimConfig {
         start_date: today.to_string(),
         timezone: cfg.site.timezone.clone(),
         hours: HoursConfig {
-            weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-                .map(String::from)
-                .to_vec(),
+            // The demo config's days (every day).
+            weekdays: cfg.hours.weekdays.clone(),
             // Ends before midnight: counters finish the day's last tickets before the next
             // day's hall opens.
             sessions: vec![["00:00".into(), "23:30".into()]],
