@@ -13,6 +13,9 @@
 //!   fragmentations, MT/PT/ML) and ID measures (IDF1, IDP, IDR), computed as py-motmetrics
 //!   computes them with an IoU distance; the integration test `motmetrics_reference` checks
 //!   the figures against motmetrics on its bundled TUD-Campus and TUD-Stadtmitte sequences.
+//! * [`zones::evaluate_zone`] → [`zones::ZoneScores`]: a zone's count per frame and its visits
+//!   (entry, exit, duration, merges, splits) against the truth derived from ground-truth boxes,
+//!   for `hallwatch eval-zones`.
 //!
 //! ```
 //! use hallwatch_eval::{evaluate_detections, evaluate_tracks, parse_mot};
@@ -34,6 +37,7 @@ mod detection;
 mod error;
 mod mot;
 mod tracking;
+pub mod zones;
 
 pub use detection::{DetectionScores, evaluate_detections};
 pub use error::EvalError;

@@ -88,6 +88,10 @@ enum Command {
         #[arg(long)]
         tracks: PathBuf,
     },
+    /// A zone's count per frame and its visits against MOTChallenge ground truth: count MAE and
+    /// bias (and the tracker's own boxes'), visits true/found/matched (temporal IoU >= 0.5),
+    /// duration errors, merges and splits.
+    EvalZones(eval_cmd::EvalZonesArgs),
     /// Writes one frame with a normalised grid (and the config's zones) as PNG, for drawing
     /// zones. People are pixelated unless --no-blur.
     Snapshot(snapshot::SnapshotArgs),
@@ -172,6 +176,10 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::EvalTracks { gt, tracks } => {
             eval_cmd::tracks(&gt, &tracks)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalZones(args) => {
+            eval_cmd::zones(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => {
