@@ -34,6 +34,9 @@ pub struct ReplayArgs {
     /// ONNX Runtime intra-op threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Analysed frames per second, instead of the camera's `analysis.fps` (0 = every frame).
+    #[arg(long)]
+    pub fps: Option<f64>,
 }
 
 /// The tracker settings used with a detector whose own threshold is `threshold`: tracks start
@@ -50,14 +53,16 @@ pub fn tracker_config(threshold: f32) -> TrackerConfig {
 
 fn csv_session(s: &Session) -> String {
     let exit = s.exit.unwrap_or(s.enter);
+    let tracks: Vec<String> = s.tracks.iter().map(|t| t.0.to_string()).collect();
     format!(
-        "{},{},{:.3},{:.3},{:.3},{}",
+        "{},{},{:.3},{:.3},{:.3},{},{}",
         s.zone,
         s.first_track(),
         s.enter,
         exit,
         exit - s.enter,
-        s.truncated
+        s.truncated,
+        tracks.join(";")
     )
 }
 
@@ -84,6 +89,13 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     cam_cfg.source.username.clear();
     cam_cfg.source.password.clear();
     cam_cfg.source.looping = false;
+    if let Some(fps) = a.fps {
+        anyhow::ensure!(
+            fps.is_finite() && fps >= 0.0,
+            "--fps {fps}: must be 0 (every frame) or a positive rate"
+        );
+        cam_cfg.analysis.fps = fps;
+    }
     let model = a
         .model
         .clone()
@@ -115,10 +127,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
     let mut tracks_txt = create("tracks.txt")?;
     let mut counts_csv = create("zone_counts.csv")?;
     let mut sessions_csv = create("zone_sessions.csv")?;
-    writeln!(counts_csv, "frame,time_s,zone,count")?;
+    writeln!(counts_csv, "frame,time_s,zone,count,smoothed")?;
     writeln!(
         sessions_csv,
-        "zone,track_id,enter_s,exit_s,duration_s,truncated"
+        "zone,track_id,enter_s,exit_s,duration_s,truncated,tracks"
     )?;
 
     let cam = CameraHandle::spawn(&cam_cfg).context("opening the video")?;
@@ -206,8 +218,19 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
                 tr.score
             )?;
         }
+        let smoothed: BTreeMap<String, f64> = metrics
+            .snapshot(t)
+            .zones
+            .into_iter()
+            .map(|z| (z.zone, z.people_smoothed))
+            .collect();
         for c in zones.counts() {
-            writeln!(counts_csv, "{mot_frame},{t:.3},{},{}", c.zone, c.people)?;
+            let sm = smoothed.get(&c.zone).copied().unwrap_or(c.people as f64);
+            writeln!(
+                counts_csv,
+                "{mot_frame},{t:.3},{},{},{sm:.3}",
+                c.zone, c.people
+            )?;
             let q = queue_samples.entry(c.zone.clone()).or_insert((0.0, 0, 0));
             q.0 += c.people as f64;
             q.1 = q.1.max(c.people);

@@ -94,12 +94,12 @@ fn replay_writes_consistent_outputs_deterministically() {
     // zone_counts.csv: one row per analysed frame and waiting/counter zone.
     let counts = std::fs::read_to_string(a.join("zone_counts.csv")).expect("counts");
     let mut lines = counts.lines();
-    assert_eq!(lines.next(), Some("frame,time_s,zone,count"));
+    assert_eq!(lines.next(), Some("frame,time_s,zone,count,smoothed"));
     let body: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(body.len(), 159 * 2, "159 analysed frames x 2 area zones");
     let mut max_waiting = 0;
     for r in &body {
-        assert_eq!(r.len(), 4);
+        assert_eq!(r.len(), 5);
         let frame: u64 = r[0].parse().expect("frame");
         let t: f64 = r[1].parse().expect("time");
         assert!(
@@ -111,6 +111,8 @@ fn replay_writes_consistent_outputs_deterministically() {
         if r[2] == "khu-cho" {
             max_waiting = max_waiting.max(n);
         }
+        let smoothed: f64 = r[4].parse().expect("smoothed");
+        assert!(smoothed >= 0.0 && smoothed.is_finite(), "{r:?}");
     }
     assert!(max_waiting >= 2, "people walk through the waiting zone");
 
@@ -119,12 +121,14 @@ fn replay_writes_consistent_outputs_deterministically() {
     let mut lines = sessions.lines();
     assert_eq!(
         lines.next(),
-        Some("zone,track_id,enter_s,exit_s,duration_s,truncated")
+        Some("zone,track_id,enter_s,exit_s,duration_s,truncated,tracks")
     );
     let mut n = 0;
     for l in lines {
         let r: Vec<&str> = l.split(',').collect();
-        assert_eq!(r.len(), 6, "{l}");
+        assert_eq!(r.len(), 7, "{l}");
+        let tracks: Vec<&str> = r[6].split(';').collect();
+        assert_eq!(tracks[0], r[1], "the first track leads the list: {l}");
         let (enter, exit, d): (f64, f64, f64) = (
             r[2].parse().expect("enter"),
             r[3].parse().expect("exit"),
