@@ -533,12 +533,24 @@ pub struct HallConfig {
     /// Which point of the box places a person in a zone.
     #[serde(default)]
     pub anchor: Anchor,
-    /// A person must stay inside a zone this long before the visit counts (box flicker at the
-    /// edge does not open visits); the visit starts when they first stepped in.
+    /// The edge band, as a fraction of the person's box height: a person counts as inside a
+    /// zone once their anchor is this far inside its edge, and as outside once it is this far
+    /// outside (a box jittering over the edge does not flicker the count). Counts change at
+    /// once, with no time lag; visits are dated from the moment the anchor crossed the edge.
+    #[serde(default = "default_edge_margin")]
+    pub edge_margin: f64,
+    /// A person counted inside must stay inside this long before their visit is recorded
+    /// (the visit is then dated from when they stepped in); 0 records every visit.
     #[serde(default = "default_enter_after")]
     pub enter_after_s: f64,
-    /// A person must stay outside (or unseen) this long before the visit ends; it ends when
-    /// they were last inside.
+    /// At counters: a citizen must stay this long for the visit to be a service (Lượt phục
+    /// vụ); someone passing through a counter zone is not served. The service is dated from
+    /// when they stepped in; the stay also leaves an ID switch on the way to the counter time
+    /// to be bridged before a second service opens.
+    #[serde(default = "default_service_min")]
+    pub service_min_s: f64,
+    /// A visit whose person stepped out continues if they step back in within this many
+    /// seconds; otherwise it ends when they crossed out.
     #[serde(default = "default_exit_after")]
     pub exit_after_s: f64,
     /// A track lost and a new one appearing within this many seconds near the same place
@@ -563,8 +575,14 @@ pub struct HallConfig {
     pub wait_target_min: f64,
 }
 
-fn default_enter_after() -> f64 {
+fn default_edge_margin() -> f64 {
+    0.05
+}
+fn default_service_min() -> f64 {
     2.0
+}
+fn default_enter_after() -> f64 {
+    0.0
 }
 fn default_exit_after() -> f64 {
     3.0
@@ -589,7 +607,9 @@ impl Default for HallConfig {
     fn default() -> Self {
         Self {
             anchor: Anchor::default(),
+            edge_margin: default_edge_margin(),
             enter_after_s: default_enter_after(),
+            service_min_s: default_service_min(),
             exit_after_s: default_exit_after(),
             merge_gap_s: default_merge_gap(),
             merge_gap_still_s: default_merge_gap_still(),

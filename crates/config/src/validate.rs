@@ -414,7 +414,9 @@ fn check_zone(
 pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
     if let Some(h) = parsed.hall {
         for (field, v) in [
+            ("edge_margin", h.edge_margin),
             ("enter_after_s", h.enter_after_s),
+            ("service_min_s", h.service_min_s),
             ("exit_after_s", h.exit_after_s),
             ("merge_gap_s", h.merge_gap_s),
             ("merge_gap_still_s", h.merge_gap_still_s),

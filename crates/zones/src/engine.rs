@@ -46,7 +46,8 @@ impl Session {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ZoneEvent {
-    /// A visit began (its `enter` lies `enter_after_s` in the past).
+    /// A visit began (dated from when the person crossed in, `enter_after_s` or, at counters,
+    /// `service_min_s` ago or more).
     Opened(Session),
     /// A visit ended (or was truncated).
     Closed(Session),
@@ -86,20 +87,51 @@ struct ZoneRt {
     line: Option<Line>,
 }
 
+/// One track in one zone. Whether a person is in a zone has two readings: the anchor's plain
+/// containment in the polygon (`raw_in`, with the moments it switched, interpolated between
+/// frames), and the counted state with spatial hysteresis (`counted`: in once the anchor is
+/// `edge_margin` box heights inside the edge, out once it is as far outside), which is what the
+/// count shows. Visits are dated by the plain containment: from the moment the person crossed
+/// in to the moment they crossed out.
 #[derive(Clone, Debug, Default)]
 struct Membership {
-    /// Start of the current unbroken stretch inside.
+    /// Counted as inside now (hysteresis).
+    counted: bool,
+    /// The anchor was inside the polygon at the last sighting.
+    raw_in: bool,
+    /// When the anchor last crossed into the polygon (or was first seen inside).
+    raw_since: f64,
+    /// When it last crossed out.
+    raw_until: f64,
+    /// Start of the current counted stretch (back-dated to the crossing in).
     inside_since: Option<f64>,
-    /// Last time seen inside.
-    last_inside: Option<f64>,
     /// The open visit, as an index into `open`.
     session: Option<u64>,
 }
 
+impl Membership {
+    /// The last moment the person was inside, as of a sighting at `t`.
+    fn inside_at(&self, t: f64) -> f64 {
+        if self.raw_in { t } else { self.raw_until }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct TrackRt {
+    /// Last observed position (entrance crossings, staff areas).
     anchor: Option<Point>,
+    /// Last position, observed or predicted by the tracker while lost, and its time: where
+    /// edge crossings are interpolated from.
+    pos: Option<Point>,
+    pos_t: f64,
+    /// When the engine first saw the track.
+    first_t: f64,
+    /// Last time the tracker matched it to a detection.
     last_seen: f64,
+    /// Recent observed positions, for the walking velocity.
+    recent: std::collections::VecDeque<(f64, Point)>,
+    /// The tracker dropped it.
+    removed: bool,
     staff_since: Option<f64>,
     is_staff: bool,
     in_staff_area: bool,
@@ -120,6 +152,10 @@ struct Open {
     track: TrackId,
     last_inside: f64,
     last_anchor: Point,
+    /// Walking velocity when last seen (normalised units per second).
+    velocity: Point,
+    /// Last time the visit's track was matched to a detection: a successor must be born after.
+    last_seen: f64,
     /// Where the person has kept still since `still_since` (within half of `merge_distance`).
     still_anchor: Point,
     still_since: f64,
@@ -132,10 +168,13 @@ struct Open {
 const STILL_S: f64 = 10.0;
 
 impl Open {
-    /// The person was seen inside at `t`, at `p`.
-    fn seen(&mut self, t: f64, p: Point, merge_distance: f64) {
-        self.last_inside = t;
+    /// The person was seen, counted inside.
+    fn seen(&mut self, s: &Sighting, merge_distance: f64) {
+        let (t, p) = (s.t, s.p);
+        self.last_inside = s.inside_at;
+        self.last_seen = t;
         self.last_anchor = p;
+        self.velocity = s.v;
         self.orphaned = false;
         if dist(self.still_anchor, p) > merge_distance / 2.0 {
             self.still_anchor = p;
@@ -152,6 +191,46 @@ impl Open {
         } else {
             cfg.merge_gap_s
         }
+    }
+
+    fn still(&self) -> bool {
+        self.last_inside - self.still_since >= STILL_S
+    }
+
+    /// Where the person should be at `t` if they kept walking (where they were, if still).
+    fn predicted(&self, t: f64) -> Point {
+        if self.still() {
+            return self.last_anchor;
+        }
+        let dt = (t - self.last_seen).max(0.0);
+        (
+            self.last_anchor.0 + self.velocity.0 * dt,
+            self.last_anchor.1 + self.velocity.1 * dt,
+        )
+    }
+}
+
+/// One observation of a track, as the visit logic needs it.
+#[derive(Clone, Copy, Debug)]
+struct Sighting {
+    t: f64,
+    /// Anchor.
+    p: Point,
+    /// Walking velocity, normalised units per second.
+    v: Point,
+    /// The last moment inside the zone as of `t` (`t` itself while inside the polygon).
+    inside_at: f64,
+}
+
+/// Seconds of observed positions the walking velocity is estimated over.
+const VELOCITY_WINDOW_S: f64 = 1.5;
+
+fn velocity(recent: &std::collections::VecDeque<(f64, Point)>) -> Point {
+    match (recent.front(), recent.back()) {
+        (Some((t0, a)), Some((t1, b))) if t1 - t0 > 1e-6 => {
+            ((b.0 - a.0) / (t1 - t0), (b.1 - a.1) / (t1 - t0))
+        }
+        _ => (0.0, 0.0),
     }
 }
 
@@ -183,6 +262,8 @@ pub struct ZoneEngine {
     open: HashMap<u64, Open>,
     next_session: u64,
     now: f64,
+    /// Size of the last frame, pixels.
+    size: (f64, f64),
     /// Waiting people who vanished unserved, not yet counted as abandonments: a person who
     /// turns up at a counter soon after without having been seen waiting may be them under a
     /// new track (an ID switch on the walk from a seat to the counter).
@@ -248,6 +329,7 @@ impl ZoneEngine {
             open: HashMap::new(),
             next_session: 1,
             now: 0.0,
+            size: (1.0, 1.0),
             departed: Vec::new(),
             unwaited: Vec::new(),
         }
@@ -273,22 +355,61 @@ impl ZoneEngine {
     ) -> Vec<ZoneEvent> {
         let mut events = Vec::new();
         self.now = t;
-        let (w, h) = (width as f64, height as f64);
-        for tr in tracks {
-            let rt = self.tracks.entry(tr.id).or_default();
-            if tr.status != TrackStatus::Tracked {
-                continue;
+        self.size = (f64::from(width.max(1)), f64::from(height.max(1)));
+        let (w, h) = self.size;
+        // A track that is simply no longer given (a tracker reset without a removal) is gone:
+        // it counts nowhere and its visits wait for a successor.
+        let present: std::collections::HashSet<TrackId> = tracks.iter().map(|tr| tr.id).collect();
+        for (id, rt) in self.tracks.iter_mut() {
+            if !present.contains(id) && !rt.removed {
+                rt.removed = true;
+                for m in rt.zones.values_mut() {
+                    m.counted = false;
+                }
             }
-            rt.last_seen = t;
-            let p = self.anchor(tr, w, h);
-            let ignored = self.ignore.iter().any(|g| g.contains(p));
-            self.track_seen(tr.id, p, ignored, t, &mut events);
         }
-        // Lost tracks: their visits wait for them (or a successor) to come back.
-        for tr in tracks.iter().filter(|tr| tr.status == TrackStatus::Lost) {
-            self.orphan_sessions(tr.id);
+        for o in self.open.values_mut() {
+            if !present.contains(&o.track) {
+                o.orphaned = true;
+            }
+        }
+        for tr in tracks {
+            let p = self.anchor(tr, w, h);
+            let rt = self.tracks.entry(tr.id).or_insert_with(|| TrackRt {
+                first_t: t,
+                ..TrackRt::default()
+            });
+            rt.removed = false;
+            let box_h = f64::from(tr.bbox.height().max(0.0));
+            match tr.status {
+                TrackStatus::Tracked => {
+                    rt.last_seen = t;
+                    rt.recent.push_back((t, p));
+                    while rt
+                        .recent
+                        .front()
+                        .is_some_and(|(s, _)| t - s > VELOCITY_WINDOW_S)
+                    {
+                        rt.recent.pop_front();
+                    }
+                    let ignored = self.ignore.iter().any(|g| g.contains(p));
+                    self.track_seen(tr.id, p, box_h, ignored, t, &mut events);
+                }
+                TrackStatus::Lost => {
+                    // The tracker's prediction moves the count (someone hidden for a moment
+                    // is still there); the visit waits for them or a successor.
+                    self.place(tr.id, p, box_h, false, t);
+                    self.orphan_sessions(tr.id);
+                }
+            }
         }
         for tr in removed {
+            if let Some(rt) = self.tracks.get_mut(&tr.id) {
+                rt.removed = true;
+                for m in rt.zones.values_mut() {
+                    m.counted = false;
+                }
+            }
             self.orphan_sessions(tr.id);
         }
         self.expire(t, &mut events);
@@ -299,15 +420,70 @@ impl ZoneEngine {
         events
     }
 
+    /// Updates where track `id` is relative to every zone polygon, seen (or predicted) at `p`
+    /// at time `t`; `box_h` is its box height in pixels, the scale of the edge band. Returns
+    /// the zones whose counted state it is now in. Nothing counts for staff, ignored places or
+    /// people in a staff area.
+    fn place(&mut self, id: TrackId, p: Point, box_h: f64, excluded: bool, t: f64) {
+        let (w, h) = self.size;
+        let margin = self.cfg.edge_margin * box_h;
+        let Some(rt) = self.tracks.get_mut(&id) else {
+            return;
+        };
+        let prev = rt.pos.map(|q| (q, rt.pos_t));
+        rt.pos = Some(p);
+        rt.pos_t = t;
+        let excluded = excluded || rt.is_staff;
+        for (zi, z) in self.zones.iter().enumerate() {
+            let Some(poly) = z.polygon.as_ref() else {
+                continue;
+            };
+            let d = if excluded {
+                f64::NEG_INFINITY
+            } else {
+                poly.signed_distance(p, (w, h))
+            };
+            let raw = d >= 0.0;
+            let m = rt.zones.entry(zi).or_default();
+            if raw != m.raw_in {
+                // The moment the anchor crossed the edge, between the last sighting and now.
+                let at = match prev {
+                    Some((q, tq)) if tq < t && !excluded => {
+                        let c = poly.crossings(q, p);
+                        let s = if raw { c.first() } else { c.last() };
+                        s.map_or(t, |s| tq + s * (t - tq))
+                    }
+                    _ => t,
+                };
+                if raw {
+                    m.raw_since = at;
+                } else {
+                    m.raw_until = at;
+                }
+                m.raw_in = raw;
+            }
+            if !m.counted && d >= margin {
+                m.counted = true;
+                m.inside_since = Some(m.raw_since);
+            } else if m.counted && (d <= -margin || excluded) {
+                m.counted = false;
+                m.inside_since = None;
+            }
+        }
+    }
+
     fn track_seen(
         &mut self,
         id: TrackId,
         p: Point,
+        box_h: f64,
         ignored: bool,
         t: f64,
         events: &mut Vec<ZoneEvent>,
     ) {
-        let enter_after = self.cfg.enter_after_s;
+        // Staff areas take the counters' dwell: a citizen reaching over the desk for a moment
+        // does not become staff.
+        let staff_after = self.cfg.service_min_s.max(self.cfg.enter_after_s);
         let prev = self.tracks.get(&id).and_then(|r| r.anchor);
         // Entrance crossings.
         if let Some(q) = prev {
@@ -330,11 +506,10 @@ impl ZoneEngine {
                 .any(|z| z.staff.as_ref().is_some_and(|s| s.contains(p)));
         let became_staff = {
             let rt = self.tracks.entry(id).or_default();
-            rt.anchor = Some(p);
             rt.in_staff_area = in_staff;
             if in_staff {
                 let since = *rt.staff_since.get_or_insert(t);
-                if !rt.is_staff && t - since >= enter_after {
+                if !rt.is_staff && t - since >= staff_after {
                     rt.is_staff = true;
                     true
                 } else {
@@ -361,70 +536,98 @@ impl ZoneEngine {
                 rt.zones.clear();
             }
         }
-        let is_staff = self.tracks.get(&id).is_some_and(|r| r.is_staff);
+        self.place(id, p, box_h, ignored || in_staff, t);
+        let (first_t, v) = match self.tracks.get_mut(&id) {
+            Some(rt) => {
+                rt.anchor = Some(p);
+                (rt.first_t, velocity(&rt.recent))
+            }
+            None => return,
+        };
         for zi in 0..self.zones.len() {
-            let Some(poly) = self.zones[zi].polygon.as_ref() else {
+            let Some(m) = self.tracks.get(&id).and_then(|r| r.zones.get(&zi)).cloned() else {
                 continue;
             };
-            let inside = !ignored && !is_staff && !in_staff && poly.contains(p);
-            let session = self
-                .tracks
-                .get(&id)
-                .and_then(|r| r.zones.get(&zi))
-                .and_then(|m| m.session);
-            if inside {
-                let since = {
-                    let m = self
-                        .tracks
-                        .entry(id)
-                        .or_default()
-                        .zones
-                        .entry(zi)
-                        .or_default();
-                    m.last_inside = Some(t);
-                    *m.inside_since.get_or_insert(t)
-                };
-                match session {
-                    Some(s) => {
-                        if let Some(o) = self.open.get_mut(&s) {
-                            o.seen(t, p, self.cfg.merge_distance);
-                        }
-                    }
-                    None => {
-                        // A visit orphaned by a lost track nearby continues with this track.
-                        if let Some(k) = self.merge_candidate(zi, p, t) {
-                            self.adopt(k, id, zi, p, t);
-                        } else if t - since >= enter_after {
-                            self.open_session(id, zi, since, p, t, events);
-                        }
+            let seen = Sighting {
+                t,
+                p,
+                v,
+                inside_at: m.inside_at(t),
+            };
+            match (m.counted, m.session) {
+                (true, Some(k)) => {
+                    if let Some(o) = self.open.get_mut(&k) {
+                        o.seen(&seen, self.cfg.merge_distance);
                     }
                 }
-            } else if let Some(m) = self.tracks.get_mut(&id).and_then(|r| r.zones.get_mut(&zi)) {
-                m.inside_since = None;
+                (true, None) => {
+                    let since = m.inside_since.unwrap_or(t);
+                    // A visit orphaned by a lost track continues with this track if it was
+                    // born after that track was last seen, where that person would be now.
+                    if let Some(k) = self.merge_candidate(zi, p, first_t, t) {
+                        self.adopt(k, id, zi, &seen);
+                    } else if t - since >= self.dwell(zi) {
+                        self.open_session(id, zi, since, &seen, events);
+                    }
+                }
+                (false, Some(k)) => {
+                    // Outside (beyond the edge band), seen again if they had been lost: the
+                    // visit ends when they crossed out, unless they step back in within
+                    // `exit_after_s`.
+                    if let Some(o) = self.open.get_mut(&k) {
+                        o.last_inside = o.last_inside.max(m.raw_until).min(t);
+                        o.last_seen = t;
+                        o.orphaned = false;
+                    }
+                }
+                (false, None) => {}
             }
         }
     }
 
-    fn merge_candidate(&self, zi: usize, p: Point, t: f64) -> Option<u64> {
+    /// How long a person must be counted inside zone `zi` before their visit is recorded:
+    /// `service_min_s` at counters (a passer-by is not a service), else `enter_after_s`.
+    fn dwell(&self, zi: usize) -> f64 {
+        match self.zones[zi].role {
+            ZoneRole::Counter => self.cfg.service_min_s.max(self.cfg.enter_after_s),
+            _ => self.cfg.enter_after_s,
+        }
+    }
+
+    fn merge_candidate(&self, zi: usize, p: Point, born: f64, t: f64) -> Option<u64> {
         self.open
             .iter()
             .filter(|(_, o)| {
-                o.zone_index == zi
-                    && o.orphaned
-                    && t - o.last_inside <= o.merge_gap(&self.cfg)
-                    && dist(o.last_anchor, p) <= self.cfg.merge_distance
+                if o.zone_index != zi || !o.orphaned || t - o.last_inside > o.merge_gap(&self.cfg) {
+                    return false;
+                }
+                // Two tracks seen at the same time are two people, unless the person was
+                // keeping still: a tracker that doubled a standing person and then dropped the
+                // old track hands the same person over.
+                if born <= o.last_seen && !o.still() {
+                    return false;
+                }
+                // Near where that person would be by now: the uncertainty grows with their
+                // speed and the time since.
+                let speed = (o.velocity.0.powi(2) + o.velocity.1.powi(2)).sqrt();
+                let slack = if o.still() {
+                    0.0
+                } else {
+                    0.5 * speed * (t - o.last_seen).max(0.0)
+                };
+                dist(o.predicted(t), p) <= self.cfg.merge_distance + slack
             })
-            .min_by(|a, b| dist(a.1.last_anchor, p).total_cmp(&dist(b.1.last_anchor, p)))
+            .min_by(|a, b| dist(a.1.predicted(t), p).total_cmp(&dist(b.1.predicted(t), p)))
             .map(|(k, _)| *k)
     }
 
-    fn adopt(&mut self, k: u64, id: TrackId, zi: usize, p: Point, t: f64) {
+    fn adopt(&mut self, k: u64, id: TrackId, zi: usize, seen: &Sighting) {
         let Some(o) = self.open.get_mut(&k) else {
             return;
         };
         let old = o.track;
         o.track = id;
-        o.seen(t, p, self.cfg.merge_distance);
+        o.seen(seen, self.cfg.merge_distance);
         if !o.session.tracks.contains(&id) {
             o.session.tracks.push(id);
         }
@@ -449,8 +652,6 @@ impl ZoneEngine {
         rt.served |= served;
         let m = rt.zones.entry(zi).or_default();
         m.session = Some(k);
-        m.inside_since.get_or_insert(t);
-        m.last_inside = Some(t);
     }
 
     fn open_session(
@@ -458,10 +659,10 @@ impl ZoneEngine {
         id: TrackId,
         zi: usize,
         since: f64,
-        p: Point,
-        t: f64,
+        seen: &Sighting,
         events: &mut Vec<ZoneEvent>,
     ) {
+        let (t, p) = (seen.t, seen.p);
         let z = &self.zones[zi];
         let k = self.next_session;
         self.next_session += 1;
@@ -502,8 +703,10 @@ impl ZoneEngine {
                 session,
                 zone_index: zi,
                 track: id,
-                last_inside: t,
+                last_inside: seen.inside_at,
                 last_anchor: p,
+                velocity: seen.v,
+                last_seen: t,
                 still_anchor: p,
                 still_since: t,
                 orphaned: false,
@@ -555,7 +758,9 @@ impl ZoneEngine {
                 && m.session == Some(s.id)
             {
                 m.session = None;
-                m.inside_since = None;
+                // Still counted inside (a visit that ended in the edge band): a next visit
+                // starts from now, not from the old entry.
+                m.inside_since = m.counted.then_some(self.now);
             }
             if s.role == ZoneRole::Waiting {
                 rt.waited_s += s.duration(o.last_inside);
@@ -651,8 +856,13 @@ impl ZoneEngine {
         keys.sort_unstable();
         for k in keys {
             if let Some(mut o) = self.open.remove(&k) {
-                // A person still in view at shutdown was inside until now.
-                if !o.orphaned {
+                // A person still in view and inside at shutdown was inside until now.
+                let inside_now = self
+                    .tracks
+                    .get(&o.track)
+                    .and_then(|r| r.zones.get(&o.zone_index))
+                    .is_some_and(|m| m.counted && m.raw_in);
+                if !o.orphaned && inside_now {
                     o.last_inside = t.max(o.last_inside);
                 }
                 self.finish(o, true, &mut events);
@@ -663,13 +873,32 @@ impl ZoneEngine {
         events
     }
 
-    /// Occupancy of every waiting and counter zone now.
+    /// Occupancy of every waiting and counter zone now: the people counted inside it (edge
+    /// hysteresis, no time lag), including people the tracker has lost for a moment (where it
+    /// predicts them) and, in waiting areas, people who vanished while sitting still for as
+    /// long as their visit waits for them.
     pub fn counts(&self) -> Vec<ZoneCount> {
         self.zones
             .iter()
             .enumerate()
             .filter(|(_, z)| z.polygon.is_some())
             .map(|(zi, z)| {
+                let present = self
+                    .tracks
+                    .values()
+                    .filter(|rt| !rt.removed && !rt.is_staff)
+                    .filter(|rt| rt.zones.get(&zi).is_some_and(|m| m.counted))
+                    .count();
+                let hidden = self
+                    .open
+                    .values()
+                    .filter(|o| {
+                        o.zone_index == zi
+                            && o.orphaned
+                            && o.merge_gap(&self.cfg) > self.cfg.merge_gap_s
+                            && self.tracks.get(&o.track).is_none_or(|rt| rt.removed)
+                    })
+                    .count();
                 let open: Vec<&Open> = self.open.values().filter(|o| o.zone_index == zi).collect();
                 let staff_present = z.staff.as_ref().map(|s| {
                     self.tracks.values().any(|rt| {
@@ -682,7 +911,7 @@ impl ZoneEngine {
                     zone: z.id.clone(),
                     role: z.role,
                     counter: z.counter,
-                    people: open.len(),
+                    people: present + hidden,
                     staff_present,
                     serving_since: if z.role == ZoneRole::Counter {
                         open.iter().map(|o| o.session.enter).reduce(f64::min)

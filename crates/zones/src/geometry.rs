@@ -30,6 +30,61 @@ impl Polygon {
     }
 }
 
+impl Polygon {
+    /// Signed distance from `p` to the polygon's edge, in the units of `scale` applied to both
+    /// (e.g. the frame's pixel size, so that distances are isotropic): positive inside,
+    /// negative outside.
+    pub fn signed_distance(&self, p: Point, scale: (f64, f64)) -> f64 {
+        let v = &self.0;
+        let q = (p.0 * scale.0, p.1 * scale.1);
+        let mut best = f64::INFINITY;
+        for i in 0..v.len() {
+            let a = (v[i].0 * scale.0, v[i].1 * scale.1);
+            let j = (i + 1) % v.len();
+            let b = (v[j].0 * scale.0, v[j].1 * scale.1);
+            best = best.min(segment_distance(q, a, b));
+        }
+        if self.contains(p) { best } else { -best }
+    }
+
+    /// Where on the move `p -> q` it crosses the polygon's edge, as fractions of the move in
+    /// [0, 1], ascending (empty when it crosses nowhere).
+    pub fn crossings(&self, p: Point, q: Point) -> Vec<f64> {
+        let v = &self.0;
+        let mut out = Vec::new();
+        let d = (q.0 - p.0, q.1 - p.1);
+        for i in 0..v.len() {
+            let a = v[i];
+            let b = v[(i + 1) % v.len()];
+            let e = (b.0 - a.0, b.1 - a.1);
+            let den = d.0 * e.1 - d.1 * e.0;
+            if den.abs() < 1e-15 {
+                continue;
+            }
+            let w = (a.0 - p.0, a.1 - p.1);
+            let s = (w.0 * e.1 - w.1 * e.0) / den;
+            let u = (w.0 * d.1 - w.1 * d.0) / den;
+            if (0.0..=1.0).contains(&s) && (0.0..=1.0).contains(&u) {
+                out.push(s);
+            }
+        }
+        out.sort_by(f64::total_cmp);
+        out
+    }
+}
+
+fn segment_distance(q: Point, a: Point, b: Point) -> f64 {
+    let ab = (b.0 - a.0, b.1 - a.1);
+    let len2 = ab.0 * ab.0 + ab.1 * ab.1;
+    let s = if len2 > 0.0 {
+        (((q.0 - a.0) * ab.0 + (q.1 - a.1) * ab.1) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = (a.0 + s * ab.0, a.1 + s * ab.1);
+    ((q.0 - c.0).powi(2) + (q.1 - c.1).powi(2)).sqrt()
+}
+
 /// A directed line with an inside side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
@@ -97,6 +152,24 @@ mod tests {
         let tri = Polygon(vec![(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]);
         assert!(tri.contains((0.2, 0.2)));
         assert!(!tri.contains((0.8, 0.8)));
+    }
+
+    #[test]
+    fn signed_distance_and_crossings() {
+        let sq = Polygon(vec![(0.1, 0.1), (0.5, 0.1), (0.5, 0.5), (0.1, 0.5)]);
+        // In pixels of a 200 x 100 frame: the right edge is at x = 100 px.
+        let d = sq.signed_distance((0.45, 0.3), (200.0, 100.0));
+        assert!((d - 10.0).abs() < 1e-9, "{d}");
+        let d = sq.signed_distance((0.6, 0.3), (200.0, 100.0));
+        assert!((d + 20.0).abs() < 1e-9, "{d}");
+        // A move from x 0.3 to 0.7 leaves at its middle; one across the square crosses twice.
+        let c = sq.crossings((0.3, 0.3), (0.7, 0.3));
+        assert_eq!(c.len(), 1);
+        assert!((c[0] - 0.5).abs() < 1e-9);
+        let c = sq.crossings((0.0, 0.3), (0.6, 0.3));
+        assert_eq!(c.len(), 2);
+        assert!((c[0] - 1.0 / 6.0).abs() < 1e-9 && (c[1] - 5.0 / 6.0).abs() < 1e-9);
+        assert!(sq.crossings((0.2, 0.2), (0.3, 0.3)).is_empty());
     }
 
     #[test]

@@ -48,7 +48,7 @@ role = "ignore"
 polygon = [[0.0, 0.9], [0.1, 0.9], [0.1, 1.0], [0.0, 1.0]]
 
 [hall]
-enter_after_s = 2.0
+enter_after_s = 0.0
 exit_after_s = 3.0
 merge_gap_s = 5.0
 merge_distance = 0.08
@@ -118,49 +118,134 @@ fn run(
 }
 
 #[test]
-fn inertia_ignores_flicker_and_backdates_the_entry() {
+fn the_count_follows_the_edge_band_at_once_and_visits_are_dated_by_the_crossings() {
     let mut e = engine();
-    // 1.5 s inside, then out: below enter_after, no visit.
-    let ev = run(&mut e, 0.0, 1.5, 0.5, |t| {
-        (vec![at(1, 0.2, 0.7, t)], vec![])
-    });
-    assert!(opened(&ev).is_empty());
-    let ev = run(&mut e, 2.0, 3.0, 0.5, |t| {
-        (vec![at(1, 0.7, 0.45, t)], vec![])
-    });
-    assert!(opened(&ev).is_empty());
-    // Back in at t = 4 and stays: the visit opens at 6 s, dated from 4 s.
-    let ev = run(&mut e, 4.0, 6.0, 0.5, |t| {
-        (vec![at(1, 0.2, 0.7, t)], vec![])
-    });
-    let o = opened(&ev);
-    assert_eq!(o.len(), 1);
-    assert_eq!(o[0].enter, 4.0);
-    assert_eq!(o[0].zone, "cho");
-    assert_eq!(
+    let cho = |e: &ZoneEngine| {
         e.counts()
             .iter()
             .find(|c| c.zone == "cho")
-            .map(|c| c.people),
-        Some(1)
-    );
-    // A 1 s step outside (box flicker) does not end it.
-    let ev = run(&mut e, 6.5, 7.5, 0.5, |t| {
-        (vec![at(1, 0.55, 0.7, t)], vec![])
+            .map(|c| c.people)
+    };
+    // Walking right along y = 0.7 at 0.1 per second from x = 0.7: outside "cho" (x < 0.5).
+    // Box height 100 px of 1000: the edge band is 5 px, 0.005 of the width.
+    let ev = run(&mut e, 0.0, 1.0, 0.5, |t| {
+        (vec![at(1, 0.7 - 0.1 * t, 0.7, t)], vec![])
+    });
+    assert!(opened(&ev).is_empty());
+    assert_eq!(cho(&e), Some(0));
+    // At t = 2.5 the anchor is at 0.45: counted at once, the visit dated from the crossing of
+    // x = 0.5 at t = 2.0 (interpolated between the frames at 2.0 and 2.5).
+    let ev = run(&mut e, 1.5, 2.5, 0.5, |t| {
+        (vec![at(1, 0.7 - 0.1 * t, 0.7, t)], vec![])
+    });
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1, "{ev:?}");
+    assert!((o[0].enter - 2.0).abs() < 1e-6, "{}", o[0].enter);
+    assert_eq!(cho(&e), Some(1));
+    // Standing at the edge, the box jittering 3 px either side of it: still counted (inside
+    // the band), no new visit, nothing closed.
+    let ev = run(&mut e, 3.0, 10.0, 0.5, |t| {
+        let x = if (t * 2.0) as i64 % 2 == 0 {
+            0.497
+        } else {
+            0.503
+        };
+        (vec![at(1, x, 0.7, t)], vec![])
+    });
+    assert!(opened(&ev).is_empty() && closed(&ev).is_empty(), "{ev:?}");
+    assert_eq!(cho(&e), Some(1));
+    // Walking out to the right: the count drops as soon as the anchor is past the band, and
+    // the visit, once `exit_after_s` (3 s) has passed, ends at the crossing of x = 0.5.
+    let ev = run(&mut e, 10.5, 11.0, 0.5, |t| {
+        (vec![at(1, 0.49 + 0.04 * (t - 10.0), 0.7, t)], vec![])
     });
     assert!(closed(&ev).is_empty());
-    let ev = run(&mut e, 8.0, 20.0, 0.5, |t| {
-        (vec![at(1, 0.2, 0.7, t)], vec![])
-    });
-    assert!(closed(&ev).is_empty() && opened(&ev).is_empty());
-    // Leaving for good: closed once 3 s outside, exit dated at the last time inside (20 s).
-    let ev = run(&mut e, 20.5, 24.0, 0.5, |t| {
-        (vec![at(1, 0.7, 0.45, t)], vec![])
+    assert_eq!(cho(&e), Some(0), "out of the band at 0.53");
+    let ev = run(&mut e, 11.5, 14.5, 0.5, |t| {
+        (vec![at(1, 0.6, 0.7, t)], vec![])
     });
     let c = closed(&ev);
-    assert_eq!(c.len(), 1);
-    assert_eq!((c[0].enter, c[0].exit), (4.0, Some(20.0)));
+    assert_eq!(c.len(), 1, "{ev:?}");
+    // From 0.51 (t = 10.5) to 0.53 (t = 11): the last crossing... the anchor crossed 0.5
+    // between t = 10.0 (0.497 or 0.503) and 10.5 (0.51).
+    let exit = c[0].exit.expect("exit");
+    assert!((10.0..=10.5).contains(&exit), "{exit}");
     assert!(!c[0].truncated);
+    // Stepping out and back in within exit_after_s continues the visit.
+    let ev = run(&mut e, 20.0, 30.0, 0.5, |t| {
+        let x = if (24.0..25.0).contains(&t) { 0.6 } else { 0.3 };
+        (vec![at(1, x, 0.7, t)], vec![])
+    });
+    assert_eq!(opened(&ev).len(), 1, "{ev:?}");
+    assert!(closed(&ev).is_empty(), "{ev:?}");
+}
+
+#[test]
+fn passers_by_at_a_counter_are_not_served() {
+    let mut e = engine();
+    // Through counter 1 (x 0.6..0.9, y 0.6..0.9) in 1.5 s: under service_min_s (2 s).
+    let ev = run(&mut e, 0.0, 3.0, 0.5, |t| {
+        (vec![at(1, 0.55 + 0.15 * t, 0.75, t)], vec![])
+    });
+    assert!(opened(&ev).is_empty(), "{ev:?}");
+    // Staying 3 s: a service dated from the step in.
+    let ev = run(&mut e, 5.0, 9.0, 0.5, |t| {
+        (vec![at(2, 0.7, 0.75, t)], vec![])
+    });
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1);
+    assert_eq!((o[0].role, o[0].enter), (ZoneRole::Counter, 5.0));
+}
+
+#[test]
+fn a_new_track_where_a_stranger_walks_is_not_their_visit() {
+    let mut e = engine();
+    // Person 1 walks left through the waiting zone at 0.05/s and is lost at x = 0.3 (t = 4);
+    // person 2 stands outside the zone all the while.
+    let ev = run(&mut e, 0.0, 4.0, 0.5, |t| {
+        (
+            vec![at(1, 0.5 - 0.05 * t + 0.001, 0.7, t), at(2, 0.3, 0.3, t)],
+            vec![],
+        )
+    });
+    assert_eq!(opened(&ev).len(), 1);
+    run(&mut e, 4.5, 4.5, 0.5, |t| {
+        (vec![at(2, 0.3, 0.3, t)], vec![lost(at(1, 0.3, 0.7, 4.0))])
+    });
+    // Person 2, seen already (born at t = 0 outside the zone), steps onto that very spot 1 s
+    // later: two tracks at once are two people, a new visit.
+    let ev = run(&mut e, 5.0, 8.0, 0.5, |t| {
+        (vec![at(2, 0.3, 0.7, t)], vec![])
+    });
+    let o = opened(&ev);
+    assert_eq!(o.len(), 1, "{ev:?}");
+    assert_eq!(o[0].tracks, vec![TrackId(2)]);
+    // A track born after person 1 vanished, where they would be by now (walking on at
+    // 0.05/s): the same visit continues.
+    let mut e = engine();
+    run(&mut e, 0.0, 4.0, 0.5, |t| {
+        (vec![at(1, 0.5 - 0.05 * t + 0.001, 0.7, t)], vec![])
+    });
+    run(&mut e, 4.5, 4.5, 0.5, |_| {
+        (vec![], vec![lost(at(1, 0.3, 0.7, 4.0))])
+    });
+    let ev = run(&mut e, 6.0, 7.0, 0.5, |t| {
+        (vec![at(3, 0.3 - 0.05 * (t - 4.0), 0.7, t)], vec![])
+    });
+    assert!(opened(&ev).is_empty(), "{ev:?}");
+    assert_eq!(e.open_sessions()[0].tracks, vec![TrackId(1), TrackId(3)]);
+    // Someone born then but walking the other way, far from the prediction: not them.
+    let mut e = engine();
+    run(&mut e, 0.0, 4.0, 0.5, |t| {
+        (vec![at(1, 0.5 - 0.05 * t + 0.001, 0.7, t)], vec![])
+    });
+    run(&mut e, 4.5, 4.5, 0.5, |_| {
+        (vec![], vec![lost(at(1, 0.3, 0.7, 4.0))])
+    });
+    let ev = run(&mut e, 8.0, 9.0, 0.5, |t| {
+        (vec![at(4, 0.45, 0.7, t)], vec![])
+    });
+    assert_eq!(opened(&ev).len(), 1, "{ev:?}");
 }
 
 #[test]
@@ -328,7 +413,9 @@ fn staff_are_never_citizens_and_counter_states_follow() {
     assert_eq!(s.counters[0].state, CounterState::Serving);
     let serving = s.counters[0].serving_for_s.expect("serving");
     assert!((serving - 20.5).abs() < 1e-9, "{serving}");
-    let (ev, s) = feed(&mut e, 30.5, 34.0, &|t| vec![at(9, 0.75, 0.3, t)]);
+    // The citizen vanishes (no successor within merge_gap_s, 5 s): the service ends when
+    // they were last seen.
+    let (ev, s) = feed(&mut e, 30.5, 35.5, &|t| vec![at(9, 0.75, 0.3, t)]);
     assert_eq!(closed(&ev).len(), 1);
     assert_eq!(s.counters[0].served, 1);
     assert_eq!(s.counters[0].mean_service_s, Some(20.5));
@@ -490,13 +577,16 @@ fn queue_length_is_smoothed_over_the_window() {
     let c = config();
     let mut e = ZoneEngine::new("cam".into(), &c.zones, &c.hall);
     let mut m = HallMetrics::new(&c.hall);
-    // Three people waiting from t = 0; at t = 20 two leave at once.
+    // Three people waiting from t = 0; at t = 20 two get up and walk out of the zone.
     let mut t = 0.0;
     while t <= 40.0 + 1e-9 {
         let mut tracks = vec![at(1, 0.1, 0.6, t)];
         if t < 20.0 {
             tracks.push(at(2, 0.2, 0.7, t));
             tracks.push(at(3, 0.3, 0.8, t));
+        } else {
+            tracks.push(at(2, 0.7, 0.3, t));
+            tracks.push(at(3, 0.8, 0.3, t));
         }
         let ev = e.update(&tracks, &[], W, H, t);
         m.observe(&e.counts(), &ev, t);
@@ -508,17 +598,24 @@ fn queue_length_is_smoothed_over_the_window() {
             assert!((z.people_smoothed - 3.0).abs() < 1e-9, "{z:?}");
         }
         if (t - 25.0).abs() < 1e-9 {
-            // At t = 24: 2 and 3 were last inside at 19 and vanished; their visits close 3 s
-            // later, at 22. The 10 s window holds the samples 14..24: 3 people at 14..21
-            // (8 samples), 1 at 22, 23, 24.
+            // At t = 24: 2 and 3 were last inside at 19 and walked out; the count dropped at
+            // once, at 20 (the visits close 3 s later, dated when they stepped out). The 10 s window holds the samples 14..24: 3 people at 14..19
+            // (6 samples), 1 at 20..24 (5).
             let s = m.snapshot(24.0);
             let z = s.zones.iter().find(|z| z.zone == "cho").expect("zone");
             assert_eq!(z.people_now, 1);
             assert!(
-                (z.people_smoothed - (8.0 * 3.0 + 3.0) / 11.0).abs() < 1e-9,
+                (z.people_smoothed - (6.0 * 3.0 + 5.0) / 11.0).abs() < 1e-9,
                 "{z:?}"
             );
             assert_eq!(s.waiting_now, 1);
+        }
+        if (t - 26.0).abs() < 1e-9 {
+            // The step from 3 to 1 at t = 20 is past half-way (2) by half the window (10 s)
+            // after it: the smoothing lags a step by no more than half its window.
+            let s = m.snapshot(25.0);
+            let z = s.zones.iter().find(|z| z.zone == "cho").expect("zone");
+            assert!(z.people_smoothed <= 2.0 + 1e-9, "{z:?}");
         }
     }
 }
