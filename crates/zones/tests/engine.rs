@@ -544,9 +544,9 @@ fn a_new_track_at_a_counter_right_after_a_seat_emptied_is_the_same_person() {
     // a seat emptied with nobody turning up is an abandonment after 30 s.
     let mut e = engine();
     let ev = run(&mut e, 0.0, 40.0, 0.5, |t| {
-        (vec![at(5, 0.7, 0.7, t)], vec![])
+        (vec![at(5, 0.7, 0.7, t), at(6, 0.2, 0.7, t)], vec![])
     });
-    assert_eq!(opened(&ev).len(), 1);
+    assert_eq!(opened(&ev).len(), 2);
     // (Sitting still, the visit waits 20 s for them to reappear, closes at 90 s; counted as
     // an abandonment 30 s after they were last seen: by 110 s.)
     let ev = run(&mut e, 40.5, 110.0, 0.5, |t| {
@@ -570,6 +570,24 @@ fn a_new_track_at_a_counter_right_after_a_seat_emptied_is_the_same_person() {
         })
         .collect();
     assert_eq!(gone, vec![70.0], "{ev:?}");
+    // Someone who crossed the waiting area in 10 s and vanished did not give up waiting.
+    let mut e = engine();
+    let ev = run(&mut e, 0.0, 10.0, 0.5, |t| {
+        (vec![at(7, 0.05 + 0.04 * t, 0.7, t)], vec![])
+    });
+    assert_eq!(opened(&ev).len(), 1);
+    let ev = run(&mut e, 10.5, 80.0, 0.5, |t| {
+        let removed = if (t - 12.0).abs() < 1e-9 {
+            vec![lost(at(7, 0.45, 0.7, 10.0))]
+        } else {
+            vec![]
+        };
+        (vec![], removed)
+    });
+    assert!(
+        !ev.iter().any(|x| matches!(x, ZoneEvent::Abandoned { .. })),
+        "{ev:?}"
+    );
 }
 
 #[test]
