@@ -471,6 +471,17 @@ impl Default for DetectorConfig {
     }
 }
 
+/// Whether a camera's frames are detected in tiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tiles {
+    /// The whole frame in one inference.
+    #[default]
+    Off,
+    /// Overlapping tiles at the model's scale when the frame is much larger than its input.
+    Auto,
+}
+
 /// Per-camera detection settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -483,6 +494,12 @@ pub struct CameraDetectConfig {
     /// seams are merged. Empty = the whole frame.
     #[serde(default)]
     pub regions: Vec<[f64; 4]>,
+    /// `"auto"`: when no `regions` are given and the frame would be shrunk below 0.8 of its
+    /// size to fit the model input (a 1080p or 720p camera into a 512 px model), detect in
+    /// overlapping tiles at the model's scale instead: far, small people are found, at the cost
+    /// of one inference per tile (8 for 1080p). `"off"` (default): the whole frame at once.
+    #[serde(default)]
+    pub tiles: Tiles,
     /// Skip inference on frames where nothing moved (the last detections stand).
     #[serde(default = "yes")]
     pub motion_gating: bool,
@@ -507,6 +524,7 @@ impl Default for CameraDetectConfig {
         Self {
             score_threshold: 0.0,
             regions: Vec::new(),
+            tiles: Tiles::Off,
             motion_gating: true,
             motion_threshold: default_motion_threshold(),
             full_pass_s: default_full_pass(),

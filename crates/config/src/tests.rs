@@ -721,3 +721,55 @@ fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+#[test]
+fn detection_tiles_and_hall_edge_rules_parse_and_are_checked() {
+    let c = parse(
+        r#"
+[site]
+id = "t"
+
+[[cameras]]
+id = "wide"
+source = { kind = "test" }
+detect = { tiles = "auto" }
+
+[hall]
+edge_margin = 0.1
+service_min_s = 5
+"#,
+    );
+    assert_eq!(c.cameras[0].detect.tiles, Tiles::Auto);
+    assert_eq!((c.hall.edge_margin, c.hall.service_min_s), (0.1, 5.0));
+    assert_eq!(parse(MINIMAL).hall.enter_after_s, 0.0);
+    let errors = errors_of(
+        r#"
+[site]
+id = "t"
+
+[[cameras]]
+id = "wide"
+source = { kind = "test" }
+detect = { tiles = "always" }
+"#,
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("cameras[0].detect.tiles:")
+                && e.contains("`off`")
+                && e.contains("`auto`")),
+        "{errors:?}"
+    );
+    let paths = paths_of(
+        r#"
+[site]
+id = "t"
+
+[hall]
+edge_margin = -1
+service_min_s = -2
+"#,
+    );
+    assert_eq!(paths, vec!["hall.edge_margin", "hall.service_min_s"]);
+}

@@ -100,6 +100,34 @@ impl OrtDetector {
         &self.manifest
     }
 
+    /// The regions a `w x h` frame of a camera with these settings is detected in: its
+    /// configured regions of interest, else with `tiles = "auto"` overlapping tiles at the
+    /// model's scale ([`auto_tiles`](crate::preprocess::auto_tiles)), else none (the whole
+    /// frame in one inference).
+    pub fn regions(
+        &self,
+        cfg: &hallwatch_config::CameraDetectConfig,
+        w: u32,
+        h: u32,
+    ) -> Vec<Region> {
+        if !cfg.regions.is_empty() {
+            return cfg
+                .regions
+                .iter()
+                .map(|r| Region::from_normalised(*r, w, h))
+                .collect();
+        }
+        match cfg.tiles {
+            hallwatch_config::Tiles::Auto => crate::preprocess::auto_tiles(
+                w,
+                h,
+                self.manifest.input.width,
+                self.manifest.input.height,
+            ),
+            hallwatch_config::Tiles::Off => Vec::new(),
+        }
+    }
+
     /// The manifest's score threshold, or `threshold` when it is positive.
     pub fn threshold(&self, threshold: f32) -> f32 {
         if threshold > 0.0 {

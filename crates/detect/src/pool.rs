@@ -205,12 +205,7 @@ fn process(
     if !decision.run() {
         return Ok((st.last.clone(), decision, Timings::default()));
     }
-    let regions: Vec<Region> = st
-        .config
-        .regions
-        .iter()
-        .map(|r| Region::from_normalised(*r, frame.width, frame.height))
-        .collect();
+    let regions: Vec<Region> = detector.regions(&st.config, frame.width, frame.height);
     let (dets, timings) = detector.detect(frame, &regions, st.config.score_threshold)?;
     st.last = dets.clone();
     Ok((dets, decision, timings))

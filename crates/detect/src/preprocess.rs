@@ -49,6 +49,58 @@ impl Region {
     }
 }
 
+/// Least model pixels per frame pixel that [`auto_tiles`] keeps: a frame shrunk more than this
+/// to fit the model input is cut into overlapping tiles instead.
+pub const TILE_MIN_SCALE: f64 = 0.8;
+
+/// Share of a tile that overlaps its neighbour, so that a person cut by one seam is whole in
+/// the next tile.
+const TILE_OVERLAP: f64 = 0.25;
+
+/// Overlapping tiles that cover a `w x h` frame with each tile shrunk at most to
+/// [`TILE_MIN_SCALE`] when resized to the `in_w x in_h` model input (letterboxed); empty when the
+/// whole frame already fits at that scale (e.g. 640x480 into 512x512: 0.8). A 1920x1080 frame
+/// and a 512x512 model give 4 x 2 tiles of 640x640: eight inferences a frame instead of one.
+pub fn auto_tiles(w: u32, h: u32, in_w: u32, in_h: u32) -> Vec<Region> {
+    let (fw, fh) = (f64::from(w.max(1)), f64::from(h.max(1)));
+    let scale = (f64::from(in_w) / fw).min(f64::from(in_h) / fh);
+    if scale >= TILE_MIN_SCALE - 1e-9 || in_w == 0 || in_h == 0 {
+        return Vec::new();
+    }
+    let tw = (f64::from(in_w) / TILE_MIN_SCALE).min(fw);
+    let th = (f64::from(in_h) / TILE_MIN_SCALE).min(fh);
+    let count = |full: f64, tile: f64| {
+        if tile >= full {
+            1
+        } else {
+            (((full - tile) / (tile * (1.0 - TILE_OVERLAP))).ceil() as u32 + 1).max(1)
+        }
+    };
+    let (cols, rows) = (count(fw, tw), count(fh, th));
+    let step = |full: f64, tile: f64, n: u32| {
+        if n > 1 {
+            (full - tile) / f64::from(n - 1)
+        } else {
+            0.0
+        }
+    };
+    let (sx, sy) = (step(fw, tw, cols), step(fh, th, rows));
+    let mut out = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let x = (f64::from(c) * sx).round() as u32;
+            let y = (f64::from(r) * sy).round() as u32;
+            out.push(Region {
+                x,
+                y,
+                w: (tw.round() as u32).min(w - x.min(w)).max(1),
+                h: (th.round() as u32).min(h - y.min(h)).max(1),
+            });
+        }
+    }
+    out
+}
+
 /// How model-input pixels map back to frame pixels for one inference.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mapping {
@@ -253,6 +305,27 @@ fn bytemuck_f32(v: &mut [f32]) -> &mut [u8] {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn auto_tiles_keep_the_model_scale() {
+        // Fits at 0.8: no tiles.
+        assert!(auto_tiles(640, 480, 512, 512).is_empty());
+        // 1920x1080 into 512x512: 640x640 tiles, 4 across and 2 down, overlapping, covering
+        // the frame edge to edge.
+        let t = auto_tiles(1920, 1080, 512, 512);
+        assert_eq!(t.len(), 8, "{t:?}");
+        assert!(t.iter().all(|r| r.w == 640 && r.h == 640));
+        assert_eq!((t[0].x, t[0].y), (0, 0));
+        assert_eq!(t[3].x + t[3].w, 1920);
+        assert_eq!(t[7].y + t[7].h, 1080);
+        for pair in t[..4].windows(2) {
+            let overlap = pair[0].x + pair[0].w - pair[1].x;
+            assert!(overlap >= 160, "{pair:?}");
+        }
+        // 1280x720: 3 x 2.
+        assert_eq!(auto_tiles(1280, 720, 512, 512).len(), 6);
+    }
+
     use super::*;
     use crate::manifest::Manifest;
     use hallwatch_core::FrameTime;

@@ -173,18 +173,7 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
             GateDecision::FullPass
         };
         if decision.run() {
-            let regions: Vec<_> = cam_cfg
-                .detect
-                .regions
-                .iter()
-                .map(|r| {
-                    hallwatch_detect::preprocess::Region::from_normalised(
-                        *r,
-                        frame.width,
-                        frame.height,
-                    )
-                })
-                .collect();
+            let regions = detector.regions(&cam_cfg.detect, frame.width, frame.height);
             last_dets = detector.detect(&frame, &regions, tcfg.low_score)?.0;
             inferred += 1;
         }
