@@ -428,9 +428,8 @@ impl ZoneEngine {
     }
 
     /// Updates where track `id` is relative to every zone polygon, seen (or predicted) at `p`
-    /// at time `t`; `box_h` is its box height in pixels, the scale of the edge band. Returns
-    /// the zones whose counted state it is now in. Nothing counts for staff, ignored places or
-    /// people in a staff area.
+    /// at time `t`; `box_h` is its box height in pixels, the scale of the edge band. Nothing
+    /// counts for staff, or with `excluded` (an ignore zone, a staff area).
     fn place(&mut self, id: TrackId, p: Point, box_h: f64, excluded: bool, t: f64) {
         let (w, h) = self.size;
         let margin = self.cfg.edge_margin * box_h;
