@@ -1,5 +1,17 @@
 "use strict";
 
+// Where to go after logging in: only a path on this site. "//evil.example", "/\\evil.example"
+// (browsers read a backslash as a slash) and absolute URLs all go to "/".
+function safeNext(next) {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.includes("\\")) return "/";
+  try {
+    const u = new URL(next, location.origin);
+    return u.origin === location.origin ? u.pathname + u.search + u.hash : "/";
+  } catch (_) {
+    return "/";
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   applyI18n();
   document.getElementById("lang").addEventListener("click", switchLang);
@@ -18,9 +30,7 @@ document.addEventListener("DOMContentLoaded", () => {
         headers: { "Content-Type": "application/json" }, body,
       });
       if (r.ok) {
-        const next = new URLSearchParams(location.search).get("next");
-        // Only same-site paths: never an absolute URL from the query string.
-        location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+        location.href = safeNext(new URLSearchParams(location.search).get("next"));
         return;
       }
       if (r.status === 429) {

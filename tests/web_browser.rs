@@ -146,6 +146,24 @@ dashboards_dir = "{dashboards}"
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
 
     assert_eq!(r["login_page_lang"], "vi", "Vietnamese by default");
+    let next = &r["safe_next"];
+    assert_eq!(
+        next["/history.html?from=1"], "/history.html?from=1",
+        "{next}"
+    );
+    for hostile in [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/x",
+        "javascript:alert(1)",
+    ] {
+        assert_eq!(next[hostile], "/", "{hostile}: {next}");
+    }
+    assert_eq!(
+        next.as_object().map(|o| o.len()),
+        Some(5),
+        "the decoded %5C form is the backslash one: {next}"
+    );
     let seqs: Vec<u64> = r["seqs"]
         .as_array()
         .unwrap()

@@ -28,6 +28,11 @@ async function main() {
     await page.waitForURL(/login\.html/, { timeout: 15000 });
     out.login_page_lang = await page.getAttribute('html', 'lang');
     out.login_title = await page.textContent('h1');
+    // Where the login page sends people afterwards: paths on this site only (no open redirect).
+    out.safe_next = await page.evaluate(() => Object.fromEntries(
+      ['/history.html?from=1', '//evil.example', '/\\evil.example', 'https://evil.example/x',
+       new URLSearchParams('next=/%5Cevil.example').get('next'), 'javascript:alert(1)']
+        .map((n) => [n, safeNext(n)])));
     await page.fill('#username', process.env.WEB_USER);
     await page.fill('#password', process.env.WEB_PASSWORD);
     await page.click('#login-submit');

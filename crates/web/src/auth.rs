@@ -277,60 +277,72 @@ impl LoginLimiter {
         }
     }
 
-    /// `Err(seconds to wait)` when this client may not try this user now.
-    fn check(&self, ip: IpAddr, user: &str, now: f64) -> Result<(), u64> {
+    /// Counts a login attempt of `user` from `ip` before its password is hashed, or
+    /// `Err(seconds to wait)` when this client may not try this user now. Checking and counting
+    /// happen under the same locks, so a burst of parallel attempts cannot all pass the check
+    /// before any is counted (each attempt would cost an argon2 hash); a successful login takes
+    /// its attempt back ([`Self::succeeded`]). Entries older than the window are pruned once
+    /// the maps hold more than [`LIMITER_PRUNE_ABOVE`] keys.
+    fn admit(&self, ip: IpAddr, user: &str, now: f64) -> Result<(), u64> {
+        let window = self.window_s;
         let wait = |times: &mut Vec<f64>, max: usize| -> Option<u64> {
-            times.retain(|t| now - t < self.window_s);
+            times.retain(|t| now - t < window);
             (times.len() >= max).then(|| {
                 let oldest = times.iter().copied().fold(f64::INFINITY, f64::min);
-                (oldest + self.window_s - now).ceil().max(1.0) as u64
+                (oldest + window - now).ceil().max(1.0) as u64
             })
         };
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() > LIMITER_PRUNE_ABOVE {
+            failures.retain(|_, v| v.iter().any(|t| now - t < window));
+        }
+        if per_ip.len() > LIMITER_PRUNE_ABOVE {
+            per_ip.retain(|_, v| v.iter().any(|t| now - t < window));
+        }
         let key = (ip, user.to_lowercase());
-        if let Some(times) = self
-            .failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&key)
-            && let Some(w) = wait(times, self.max)
-        {
+        if let Some(w) = failures.get_mut(&key).and_then(|t| wait(t, self.max)) {
             return Err(w);
         }
-        if let Some(times) = self
-            .per_ip
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        if let Some(w) = per_ip
             .get_mut(&ip)
-            && let Some(w) = wait(times, self.max.saturating_mul(4))
+            .and_then(|t| wait(t, self.max.saturating_mul(4)))
         {
             return Err(w);
         }
+        failures.entry(key).or_default().push(now);
+        per_ip.entry(ip).or_default().push(now);
         Ok(())
     }
 
-    fn failed(&self, ip: IpAddr, user: &str, now: f64) {
-        let window = self.window_s;
-        {
-            let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() > 100_000 {
-                map.retain(|_, v| v.iter().any(|t| now - t < window));
-            }
-            map.entry((ip, user.to_lowercase())).or_default().push(now);
-        }
-        let mut map = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, v| v.iter().any(|t| now - t < window));
-        }
-        map.entry(ip).or_default().push(now);
-    }
-
+    /// A login succeeded: its attempt was no failure, and the user's failures from this
+    /// address are forgiven.
     fn succeeded(&self, ip: IpAddr, user: &str) {
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&(ip, user.to_lowercase()));
+        if let Some(times) = self
+            .per_ip
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&ip)
+        {
+            times.pop();
+        }
     }
 }
+
+/// The login limiter prunes entries older than its window once it holds this many keys.
+const LIMITER_PRUNE_ABOVE: usize = 10_000;
+
+/// The longest username accepted at login (characters); longer ones are refused before any
+/// work, so the limiter's keys stay small.
+pub(crate) const MAX_USERNAME_CHARS: usize = 64;
+
+/// Password hashes (argon2id, ~19 MiB each) run at most this many at a time, whatever the
+/// number of parallel logins.
+pub(crate) const HASH_SLOTS: usize = 2;
 
 /// The session cookie's name: `__Host-` prefixed when cookies are `Secure`.
 pub(crate) fn cookie_name(cfg: &ServerConfig) -> &'static str {
@@ -666,8 +678,14 @@ pub(crate) async fn login(
     }
     let cfg = &state.config().server;
     let now = state.now();
+    if req.username.chars().count() > MAX_USERNAME_CHARS {
+        state.metrics().login_failed();
+        return Err(ApiError::bad_request(format!(
+            "username: at most {MAX_USERNAME_CHARS} characters"
+        )));
+    }
     let limiter = &state.inner.limiter;
-    if let Err(wait) = limiter.check(ip, &req.username, now) {
+    if let Err(wait) = limiter.admit(ip, &req.username, now) {
         state.metrics().login_failed();
         return Err(ApiError::too_many_requests(
             "too many failed logins; wait before trying again",
@@ -676,12 +694,19 @@ pub(crate) async fn login(
     }
     let LoginRequest { username, password } = req;
     let name = username.clone();
-    let user = state
-        .db()
-        .run(move |st| Ok(st.verify_password(&name, &password)?))
-        .await?;
+    let user = {
+        let _slot = state
+            .inner
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        state
+            .db()
+            .run(move |st| Ok(st.verify_password(&name, &password)?))
+            .await?
+    };
     let Some(user) = user else {
-        limiter.failed(ip, &username, state.now());
         state.metrics().login_failed();
         tracing::warn!(%ip, user = %username, "failed login");
         return Err(ApiError::new(
@@ -776,16 +801,18 @@ mod tests {
         let l = LoginLimiter::new(&cfg);
         let ip: IpAddr = "10.0.0.7".parse().unwrap();
         for i in 0..3 {
-            assert!(l.check(ip, "lan", 100.0 + f64::from(i)).is_ok());
-            l.failed(ip, "lan", 100.0 + f64::from(i));
+            assert!(l.admit(ip, "lan", 100.0 + f64::from(i)).is_ok());
         }
-        assert_eq!(l.check(ip, "LAN", 103.0), Err(57));
+        assert_eq!(l.admit(ip, "LAN", 103.0), Err(57));
         assert!(
-            l.check(ip, "minh", 103.0).is_ok(),
+            l.admit(ip, "minh", 103.0).is_ok(),
             "another user is not blocked"
         );
-        assert!(l.check("10.0.0.8".parse().unwrap(), "lan", 103.0).is_ok());
-        assert!(l.check(ip, "lan", 160.5).is_ok(), "the window has passed");
+        assert!(l.admit("10.0.0.8".parse().unwrap(), "lan", 103.0).is_ok());
+        assert!(l.admit(ip, "lan", 160.5).is_ok(), "the window has passed");
+        // A success forgives the pair's failures.
+        l.succeeded(ip, "lan");
+        assert!(l.admit(ip, "lan", 161.0).is_ok());
     }
 
     #[test]
@@ -798,9 +825,27 @@ mod tests {
         let l = LoginLimiter::new(&cfg);
         let ip: IpAddr = "10.0.0.9".parse().unwrap();
         for i in 0..8 {
-            l.failed(ip, &format!("user{i}"), 10.0);
+            assert!(l.admit(ip, &format!("user{i}"), 10.0).is_ok());
         }
-        assert!(l.check(ip, "fresh-name", 11.0).is_err());
+        assert!(l.admit(ip, "fresh-name", 11.0).is_err());
+    }
+
+    #[test]
+    fn the_limiter_forgets_old_entries_once_it_is_large() {
+        let cfg = ServerConfig {
+            login_max_failures: 5,
+            login_window_s: 60.0,
+            ..ServerConfig::default()
+        };
+        let l = LoginLimiter::new(&cfg);
+        for i in 0..(LIMITER_PRUNE_ABOVE as u32 + 10) {
+            let ip = IpAddr::from([10, 9, (i >> 8) as u8, i as u8]);
+            assert!(l.admit(ip, "x", 0.0).is_ok());
+        }
+        // An hour later one more attempt prunes every expired entry.
+        assert!(l.admit("10.8.0.1".parse().unwrap(), "x", 3600.0).is_ok());
+        assert_eq!(l.failures.lock().unwrap().len(), 1);
+        assert_eq!(l.per_ip.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -189,6 +189,8 @@ pub(crate) struct Inner {
     pub shutdown: watch::Sender<bool>,
     pub sessions: Sessions,
     pub limiter: LoginLimiter,
+    /// Bounds concurrent password hashes ([`crate::auth::HASH_SLOTS`]).
+    pub hash_slots: tokio::sync::Semaphore,
     pub metrics: Metrics,
     pub snapshots: Mutex<Option<Arc<dyn SnapshotSource>>>,
     pub typical: Mutex<Option<(String, f64, Vec<f64>)>>,
@@ -246,6 +248,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(server),
                 limiter: LoginLimiter::new(server),
+                hash_slots: tokio::sync::Semaphore::new(crate::auth::HASH_SLOTS),
                 config: opts.config,
                 dashboards_dir: opts.dashboards_dir,
                 clock: opts.clock,

@@ -629,6 +629,46 @@ async fn logins_are_rate_limited_per_address_and_user() {
 }
 
 #[tokio::test]
+async fn login_floods_are_counted_before_hashing_and_long_names_refused() {
+    let h = Harness::with_config("[server]\nlogin_max_failures = 3\nlogin_window_s = 60");
+    // 20 wrong logins at once for one user from one address: every attempt is counted before
+    // its password is hashed, so exactly 3 reach the hash (401) and 17 are turned away (429).
+    let attempts = (0..20).map(|_| login_from(&h, "10.2.2.2", "viewer", "wrong-password"));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(s, _, _)| s)
+        .collect();
+    let n = |code: StatusCode| statuses.iter().filter(|s| **s == code).count();
+    assert_eq!(
+        (
+            n(StatusCode::UNAUTHORIZED),
+            n(StatusCode::TOO_MANY_REQUESTS)
+        ),
+        (3, 17),
+        "{statuses:?}"
+    );
+    // A username of 10,000 characters is refused before any work, and keys nothing.
+    let long = "a".repeat(10_000);
+    let (status, b, _) = login_from(&h, "10.2.2.3", &long, "wrong-password").await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    assert!(b.to_string().contains("64"), "{b}");
+    // 64 characters are still a username (an unknown one: 401).
+    let (status, _, _) = login_from(&h, "10.2.2.3", &"a".repeat(64), "wrong-password").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Logging in successfully does not use up the address's allowance.
+    for _ in 0..15 {
+        assert_eq!(
+            login_from(&h, "10.2.2.4", "viewer", PASSWORD).await.0,
+            StatusCode::OK
+        );
+    }
+}
+
+#[tokio::test]
 async fn sessions_end_on_logout_idle_time_and_user_deletion() {
     let h = Harness::with_config("[server]\nsession_idle_h = 1");
     let viewer = h.login("viewer").await;
