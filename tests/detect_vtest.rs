@@ -3,7 +3,7 @@
 //! detection pool.
 
 use crossbeam_channel::bounded;
-use hallwatch_core::{BBox, CameraState, Frame};
+use hallwatch_core::{BBox, CameraState, Decimator, Frame, RateSignal};
 use hallwatch_detect::{
     CameraInput, DetectorOptions, DetectorPool, GateDecision, Manifest, MotionGate, OrtDetector,
     PoolOptions,
@@ -200,16 +200,20 @@ fn pool_serves_two_cameras() {
         "{{ kind = \"file\", path = {} }}",
         toml_str(&vtest().display().to_string())
     );
-    let a = CameraHandle::spawn(&camera("a", &src, "analysis = { fps = 1.0, width = 384 }"))
-        .expect("a");
-    let b = CameraHandle::spawn(&camera("b", &src, "analysis = { fps = 0.5, width = 384 }"))
-        .expect("b");
-    let inputs = [&a, &b]
+    let a_cfg = camera("a", &src, "analysis = { fps = 1.0, width = 384 }");
+    let b_cfg = camera("b", &src, "analysis = { fps = 0.5, width = 384 }");
+    // Frames come at the active rate (5 fps by default); the pool keeps the still rate, as
+    // nothing here raises it.
+    assert_eq!(a_cfg.analysis.delivered_fps(), 5.0);
+    let a = CameraHandle::spawn(&a_cfg).expect("a");
+    let b = CameraHandle::spawn(&b_cfg).expect("b");
+    let inputs = [(&a, &a_cfg), (&b, &b_cfg)]
         .iter()
-        .map(|c| CameraInput {
+        .map(|(c, cfg)| CameraInput {
             camera: c.id().clone(),
             frames: c.frames().clone(),
             config: Default::default(),
+            rate: Decimator::new(cfg.analysis.fps, cfg.analysis.active_fps, RateSignal::new()),
         })
         .collect();
     let (tx, rx) = bounded(16);

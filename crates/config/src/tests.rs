@@ -193,8 +193,8 @@ line = [[0, 0], [0, 1]]
     assert_eq!(
         errors,
         vec![
-            "cameras[0].analysis.fps2: unknown field (expected one of `fps`, `width`, `height`, \
-             `keyframes_only`, `queue`)",
+            "cameras[0].analysis.fps2: unknown field (expected one of `fps`, `active_fps`, \
+             `active_hold_s`, `width`, `height`, `keyframes_only`, `queue`)",
             "cameras[1].source.url: missing",
             "cameras[2].id: 'cam1' is already used by cameras[0]",
             "zones[0].polygon[1]: x = 1.4 is outside [0, 1] (coordinates are fractions of the \
@@ -248,8 +248,8 @@ line = 7
         vec![
             "site.idd: unknown field (expected one of `id`, `name`, `timezone`)",
             "site.id: missing",
-            "cameras[0].analysis.fps2: unknown field (expected one of `fps`, `width`, `height`, \
-             `keyframes_only`, `queue`)",
+            "cameras[0].analysis.fps2: unknown field (expected one of `fps`, `active_fps`, \
+             `active_hold_s`, `width`, `height`, `keyframes_only`, `queue`)",
             "cameras[0].analysis.queue: invalid value: integer `-1`, expected usize",
             "cameras[0].name: invalid type: integer `5`, expected a string",
             "cameras[0].source.fps2: unknown field (expected one of `kind`, `url`, `username`, \

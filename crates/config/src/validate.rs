@@ -252,6 +252,21 @@ fn check_camera(p: &str, c: &CameraConfig, source_keys: &[&str], errors: &mut Ve
             format!("must be 0 (every frame) or a positive rate, is {}", a.fps),
         ));
     }
+    if !(a.active_fps.is_finite() && a.active_fps >= 0.0) {
+        errors.push(ConfigError::new(
+            format!("{p}.analysis.active_fps"),
+            format!(
+                "must be 0 (every frame) or a positive rate, is {}",
+                a.active_fps
+            ),
+        ));
+    }
+    if !(a.active_hold_s.is_finite() && a.active_hold_s >= 0.0) {
+        errors.push(ConfigError::new(
+            format!("{p}.analysis.active_hold_s"),
+            format!("must be 0 or more seconds, is {}", a.active_hold_s),
+        ));
+    }
     if a.queue == 0 {
         errors.push(ConfigError::new(
             format!("{p}.analysis.queue"),

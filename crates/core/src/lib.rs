@@ -9,6 +9,8 @@
 //! - [`BBox`] and [`Detection`]: boxes in pixels and what a detector reports.
 //! - [`TrackId`], [`TrackState`]: what a tracker reports about each followed person.
 //! - [`live`]: [`HallState`], the hall now, as the web layer and the alert engine read it.
+//! - [`RateSignal`] and [`Decimator`]: the adaptive analysis rate (more frames while people
+//!   move in or near a zone, fewer while the hall is still).
 //! - [`redact`]: strips credentials from URLs and messages before they reach logs or errors.
 #![deny(missing_docs)]
 
@@ -16,6 +18,7 @@ mod frame;
 mod geometry;
 mod health;
 pub mod live;
+mod rate;
 pub mod redact;
 mod track;
 
@@ -23,4 +26,5 @@ pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
 pub use health::{CameraHealth, CameraState, Downtime};
 pub use live::{CounterActivity, CounterState, HallState, TodayFigures, WaitPrediction, ZoneState};
+pub use rate::{Decimator, RateSignal};
 pub use track::{TrackId, TrackState, TrackStatus};

@@ -9,7 +9,7 @@ use crate::manifest::LoadedManifest;
 use crate::preprocess::Region;
 use crossbeam_channel::{Receiver, Select, Sender};
 use hallwatch_config::CameraDetectConfig;
-use hallwatch_core::{CameraId, Detection, Frame};
+use hallwatch_core::{CameraId, Decimator, Detection, Frame};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,9 @@ pub struct CameraInput {
     pub frames: Receiver<Frame>,
     /// Its detection settings.
     pub config: CameraDetectConfig,
+    /// Which delivered frames are analysed (the adaptive analysis rate); frames it skips are
+    /// dropped here, before the motion gate and the detector, and never reach the output.
+    pub rate: Decimator,
 }
 
 /// A frame with the people found in it, in frame pixels.
@@ -50,6 +53,7 @@ pub struct PoolOptions {
 
 struct CameraState {
     config: CameraDetectConfig,
+    rate: Decimator,
     gate: MotionGate,
     last: Vec<Detection>,
 }
@@ -95,6 +99,7 @@ impl DetectorPool {
                         Mutex::new(CameraState {
                             gate: MotionGate::new(i.config.motion_threshold, i.config.full_pass_s),
                             config: i.config.clone(),
+                            rate: i.rate.clone(),
                             last: Vec::new(),
                         }),
                     )
@@ -171,6 +176,9 @@ fn worker(
             continue;
         };
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        if !st.rate.admit(frame.time.seconds()) {
+            continue;
+        }
         let result = process(&mut detector, &mut st, &frame);
         drop(st);
         match result {

@@ -5,7 +5,7 @@ use crate::live_state::StateBuilder;
 use anyhow::{Context, Result};
 use hallwatch_config::Config;
 use hallwatch_core::HallState;
-use hallwatch_core::{CameraHealth, CameraState};
+use hallwatch_core::{CameraHealth, CameraState, Decimator, RateSignal};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
 use hallwatch_ingest::Ingest;
 use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
@@ -185,6 +185,18 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     if ingest.cameras().is_empty() {
         anyhow::bail!("the config has no enabled camera");
     }
+    // The adaptive analysis rate: the consumer raises a camera's rate while people move near
+    // its zones; the detector pool skips frames in front of the detector accordingly.
+    let rate_signals: HashMap<String, RateSignal> = ingest
+        .cameras()
+        .iter()
+        .map(|c| (c.id().to_string(), RateSignal::new()))
+        .collect();
+    let active_hold: HashMap<String, f64> = cfg
+        .cameras
+        .iter()
+        .map(|c| (c.id.clone(), c.analysis.active_hold_s))
+        .collect();
     let inputs: Vec<CameraInput> = ingest
         .cameras()
         .iter()
@@ -194,6 +206,11 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 camera: c.id().clone(),
                 frames: c.frames().clone(),
                 config: conf.detect.clone(),
+                rate: Decimator::new(
+                    conf.analysis.fps,
+                    conf.analysis.active_fps,
+                    rate_signals.get(c.id().as_str())?.clone(),
+                ),
             })
         })
         .collect();
@@ -244,6 +261,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         let publish = publish.clone();
         let latest = options.latest.clone();
         let on_inference = options.on_inference.clone();
+        let rate_signals = rate_signals.clone();
         // The expected wait for someone arriving now, from the queue, the open counters and
         // recent service times.
         let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
@@ -286,6 +304,12 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 }
                 let events =
                     zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
+                if zones.moving_near_zones()
+                    && let Some(signal) = rate_signals.get(&cam)
+                {
+                    let hold = active_hold.get(&cam).copied().unwrap_or(2.0);
+                    signal.active_until(t + hold);
+                }
                 metrics.observe(&zones.counts(), &events, t);
                 persist(&d.frame.camera, &events);
                 last_t = t;

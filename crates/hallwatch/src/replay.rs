@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use hallwatch_config::{Config, SourceKind, ZoneRole};
-use hallwatch_core::{Detection, TrackStatus};
+use hallwatch_core::{Decimator, Detection, RateSignal, TrackStatus};
 use hallwatch_detect::{DetectorOptions, GateDecision, MotionGate, OrtDetector};
 use hallwatch_ingest::CameraHandle;
 use hallwatch_track::{Tracker, TrackerConfig};
@@ -34,9 +34,14 @@ pub struct ReplayArgs {
     /// ONNX Runtime intra-op threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Analysed frames per second, instead of the camera's `analysis.fps` (0 = every frame).
+    /// Analysed frames per second while the hall is still, instead of the camera's
+    /// `analysis.fps` (0 = every frame).
     #[arg(long)]
     pub fps: Option<f64>,
+    /// Analysed frames per second while people move in or near a zone, instead of the camera's
+    /// `analysis.active_fps` (0 = every frame; the same as --fps for a steady rate).
+    #[arg(long)]
+    pub active_fps: Option<f64>,
 }
 
 /// The tracker settings used with a detector whose own threshold is `threshold`: tracks start
@@ -96,6 +101,13 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         );
         cam_cfg.analysis.fps = fps;
     }
+    if let Some(fps) = a.active_fps {
+        anyhow::ensure!(
+            fps.is_finite() && fps >= 0.0,
+            "--active-fps {fps}: must be 0 (every frame) or a positive rate"
+        );
+        cam_cfg.analysis.active_fps = fps;
+    }
     let model = a
         .model
         .clone()
@@ -116,6 +128,11 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         &cfg.hall,
     );
     let mut metrics = HallMetrics::new(&cfg.hall);
+    let mut rate = Decimator::new(
+        cam_cfg.analysis.fps,
+        cam_cfg.analysis.active_fps,
+        RateSignal::new(),
+    );
     let mut gate = MotionGate::new(cam_cfg.detect.motion_threshold, cam_cfg.detect.full_pass_s);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let create = |name: &str| -> Result<std::io::BufWriter<std::fs::File>> {
@@ -165,6 +182,9 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
             break;
         };
         let t = frame.time.seconds();
+        if !rate.admit(t) {
+            continue;
+        }
         last_t = t;
         analysed += 1;
         let decision = if cam_cfg.detect.motion_gating {
@@ -182,6 +202,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         let events = zones.update(&current, &update.removed, frame.width, frame.height, t);
         metrics.observe(&zones.counts(), &events, t);
         record(&events, &mut sessions, &mut sessions_csv)?;
+        if zones.moving_near_zones() {
+            rate.signal()
+                .active_until(t + cam_cfg.analysis.active_hold_s);
+        }
 
         // Source pixels: the analysis frame may be scaled.
         if source_size.is_none() {
@@ -266,6 +290,10 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
         "source_fps": health.source_fps,
         "frames_decoded": health.frames_decoded,
         "frames_analysed": analysed,
+        "frames_analysed_active": rate.admitted_active,
+        "frames_skipped_by_rate": rate.skipped,
+        "analysis_fps": cam_cfg.analysis.fps,
+        "active_fps": cam_cfg.analysis.active_fps,
         "frames_inferred": inferred,
         "media_duration_s": last_t,
         "tracks": ids.len(),

@@ -186,7 +186,7 @@ pub(crate) fn build(cfg: &CameraConfig) -> Result<Built, IngestError> {
     install_gate(
         &gate,
         &shared,
-        cfg.analysis.fps,
+        cfg.analysis.delivered_fps(),
         cfg.analysis.keyframes_only,
     )?;
     if cfg.source.kind == SourceKind::Test {

@@ -30,7 +30,7 @@ use crate::model::{CitizenTruth, Outcome};
 use crate::output::{DetectionReader, RunFiles, read_manifest, read_queue, read_truth};
 use chrono::Timelike;
 use hallwatch_config::{Config, ZoneRole};
-use hallwatch_core::{CameraId, TrackStatus};
+use hallwatch_core::{CameraId, Decimator, RateSignal, TrackStatus};
 use hallwatch_predict::{PredictConfig, WaitPredictor};
 use hallwatch_track::{Tracker, TrackerConfig};
 use hallwatch_zones::{CounterState, HallMetrics, Session, ZoneEngine, ZoneEvent};
@@ -169,8 +169,13 @@ pub struct EvalReport {
     pub seed: u64,
     /// Working days.
     pub days: u32,
-    /// Frames processed.
+    /// Frames processed (analysed).
     pub frames: u64,
+    /// Of those, frames analysed at the active rate (people moving in or near a zone).
+    pub frames_active: u64,
+    /// Frames of the run the analysis rate skipped (the hall config's camera `analysis.fps`
+    /// while the zones are still; none when the run's fps is at or below it).
+    pub frames_skipped: u64,
     /// Detections processed.
     pub detections: u64,
     /// Counts.
@@ -399,7 +404,18 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
         }
     };
 
+    // The camera's analysis rate, as the live pipeline applies it in front of the detector.
+    let analysis = hall
+        .cameras
+        .iter()
+        .find(|c| c.id == manifest.camera)
+        .map(|c| c.analysis.clone())
+        .unwrap_or_default();
+    let mut rate = Decimator::new(analysis.fps, analysis.active_fps, RateSignal::new());
     while let Some((_, t, dets)) = reader.next_frame()? {
+        if !rate.admit(t) {
+            continue;
+        }
         // Answer what was asked before this frame, from the state after the previous one.
         while let Some(q) = queue_truth.get(qi).filter(|q| q.t < t) {
             let s = metrics.snapshot(q.t);
@@ -451,6 +467,9 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
             track_ids.insert(tr.id);
         }
         let events = zones.update(&tracks, &update.removed, w, h, t);
+        if zones.moving_near_zones() {
+            rate.signal().active_until(t + analysis.active_hold_s);
+        }
         metrics.observe(&zones.counts(), &events, t);
         observe(
             &events,
@@ -479,6 +498,8 @@ pub fn evaluate(dir: &Path, opts: &EvalOptions) -> Result<EvalReport, SimError> 
         last_t,
     );
     report.counts.tracks = track_ids.len() as u64;
+    report.frames_active = rate.admitted_active;
+    report.frames_skipped = rate.skipped;
 
     // Queue length.
     let n = queue_pairs.len().max(1) as f64;
@@ -582,8 +603,14 @@ impl fmt::Display for EvalReport {
         let c = &self.counts;
         writeln!(
             f,
-            "simulated hall: {} working days, seed {}, {} frames, {} detections, {} tracks",
-            self.days, self.seed, self.frames, self.detections, c.tracks
+            "simulated hall: {} working days, seed {}, {} frames analysed ({} at the active rate, {} skipped), {} detections, {} tracks",
+            self.days,
+            self.seed,
+            self.frames,
+            self.frames_active,
+            self.frames_skipped,
+            self.detections,
+            c.tracks
         )?;
         writeln!(
             f,

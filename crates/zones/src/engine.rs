@@ -130,6 +130,8 @@ struct TrackRt {
     last_seen: f64,
     /// Recent observed positions, for the walking velocity.
     recent: std::collections::VecDeque<(f64, Point)>,
+    /// Box height in pixels at the last update (observed or predicted).
+    box_h: f64,
     /// The tracker dropped it.
     removed: bool,
     staff_since: Option<f64>,
@@ -291,6 +293,15 @@ struct Departed {
 /// 48/33/23/41 to 40/26/18/31 (true 38/18/15/30).
 const ABANDON_MIN_WAIT_S: f64 = 60.0;
 
+/// How near a zone (box heights of the person) movement raises the analysis rate: at walking
+/// pace about a second before they cross in.
+pub const ACTIVE_MARGIN_H: f64 = 1.0;
+
+/// Speed (box heights a second) above which a person counts as moving for the analysis rate;
+/// someone walking covers about one box height a second, a seated person's box jitters well
+/// under a tenth.
+pub const ACTIVE_SPEED_H: f64 = 0.3;
+
 /// Seconds between a waiting person vanishing and someone never seen waiting opening a counter
 /// visit for the two to be taken as one person (the walk from a seat to a counter).
 const HANDOVER_S: f64 = 30.0;
@@ -388,6 +399,7 @@ impl ZoneEngine {
             });
             rt.removed = false;
             let box_h = f64::from(tr.bbox.height().max(0.0));
+            rt.box_h = box_h;
             match tr.status {
                 TrackStatus::Tracked => {
                     rt.last_seen = t;
@@ -927,6 +939,48 @@ impl ZoneEngine {
                 }
             })
             .collect()
+    }
+
+    /// Whether people move in or near a zone now, which is when the adaptive analysis rate
+    /// runs fast ([`hallwatch_core::RateSignal`]): a person (not staff, not in an ignore area)
+    /// within [`ACTIVE_MARGIN_H`] box heights of a zone or entrance line who walks (faster than
+    /// [`ACTIVE_SPEED_H`] box heights a second), was confirmed less than a second ago, or is
+    /// lost by the tracker for the moment; or a visit whose walking person vanished and waits
+    /// for a successor track. People sitting or standing still do not count.
+    pub fn moving_near_zones(&self) -> bool {
+        let (w, h) = self.size;
+        let orphaned_walker = self
+            .open
+            .values()
+            .any(|o| o.orphaned && !o.still() && !o.session.truncated);
+        if orphaned_walker {
+            return true;
+        }
+        self.tracks.values().any(|rt| {
+            let Some(p) = rt.pos else {
+                return false;
+            };
+            if rt.removed || rt.is_staff || self.ignore.iter().any(|g| g.contains(p)) {
+                return false;
+            }
+            let margin = ACTIVE_MARGIN_H * rt.box_h.max(1.0);
+            let near = self.zones.iter().any(|z| {
+                z.polygon
+                    .as_ref()
+                    .is_some_and(|poly| poly.signed_distance(p, (w, h)) >= -margin)
+                    || z.line
+                        .as_ref()
+                        .is_some_and(|l| l.distance(p, (w, h)) <= margin)
+            });
+            if !near {
+                return false;
+            }
+            let lost = rt.last_seen < self.now;
+            let new = self.now - rt.first_t < 1.0;
+            let v = velocity(&rt.recent);
+            let speed = ((v.0 * w).powi(2) + (v.1 * h).powi(2)).sqrt();
+            lost || new || speed > ACTIVE_SPEED_H * rt.box_h
+        })
     }
 
     /// Visits open now.

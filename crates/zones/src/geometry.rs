@@ -73,7 +73,7 @@ impl Polygon {
     }
 }
 
-fn segment_distance(q: Point, a: Point, b: Point) -> f64 {
+pub(crate) fn segment_distance(q: Point, a: Point, b: Point) -> f64 {
     let ab = (b.0 - a.0, b.1 - a.1);
     let len2 = ab.0 * ab.0 + ab.1 * ab.1;
     let s = if len2 > 0.0 {
@@ -101,6 +101,13 @@ fn cross(o: Point, a: Point, b: Point) -> f64 {
 }
 
 impl Line {
+    /// Distance from `p` to the segment a-b, in the units of `scale` (as
+    /// [`Polygon::signed_distance`]).
+    pub fn distance(&self, p: Point, scale: (f64, f64)) -> f64 {
+        let s = |q: Point| (q.0 * scale.0, q.1 * scale.1);
+        segment_distance(s(p), s(self.a), s(self.b))
+    }
+
     /// +1 inside, -1 outside, 0 on the line (extended to infinity).
     pub fn side(&self, p: Point) -> i8 {
         // With y pointing down, a positive cross product means p is to the right of a -> b as

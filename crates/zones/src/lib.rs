@@ -27,5 +27,5 @@ mod engine;
 pub mod geometry;
 mod hall;
 
-pub use engine::{Session, ZoneCount, ZoneEngine, ZoneEvent};
+pub use engine::{ACTIVE_MARGIN_H, ACTIVE_SPEED_H, Session, ZoneCount, ZoneEngine, ZoneEvent};
 pub use hall::{CounterFigure, CounterState, HallMetrics, HallSnapshot, ZoneFigure};

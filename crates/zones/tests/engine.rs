@@ -637,3 +637,56 @@ fn queue_length_is_smoothed_over_the_window() {
         }
     }
 }
+
+#[test]
+fn the_analysis_rate_rises_only_for_movement_near_zones() {
+    let mut z = engine();
+    // A citizen sitting in the waiting area: new at first, then still.
+    z.update(&[at(1, 0.25, 0.75, 0.0)], &[], W, H, 0.0);
+    assert!(
+        z.moving_near_zones(),
+        "a person just confirmed counts as movement"
+    );
+    for k in 1..=10 {
+        let t = f64::from(k) * 0.5;
+        // A jittering box (2 px) is not walking.
+        let x = 0.25 + if k % 2 == 0 { 0.002 } else { 0.0 };
+        z.update(&[at(1, x, 0.75, t)], &[], W, H, t);
+    }
+    assert!(!z.moving_near_zones(), "a seated person keeps the rate low");
+
+    // Someone walking along the top of the picture, far from every zone and the entrance line.
+    let mut z = engine();
+    for k in 0..=10 {
+        let t = f64::from(k) * 0.5;
+        z.update(&[at(2, 0.6 + 0.03 * f64::from(k), 0.08, t)], &[], W, H, t);
+    }
+    assert!(
+        !z.moving_near_zones(),
+        "walking far from the zones does not count"
+    );
+
+    // Walking towards the waiting area, 50 px (half a box height) outside its edge.
+    let mut z = engine();
+    for (k, y) in [0.30, 0.35, 0.40, 0.45].iter().enumerate() {
+        let t = 1.0 + k as f64 * 0.5;
+        z.update(&[at(3, 0.45, *y, t)], &[], W, H, t);
+    }
+    assert!(
+        z.moving_near_zones(),
+        "a walker about to enter raises the rate"
+    );
+
+    // A seated person the tracker lost for a moment: more frames help find them again.
+    let mut z = engine();
+    for k in 0..=6 {
+        let t = f64::from(k) * 0.5;
+        z.update(&[at(4, 0.25, 0.75, t)], &[], W, H, t);
+    }
+    assert!(!z.moving_near_zones());
+    z.update(&[lost(at(4, 0.25, 0.75, 3.0))], &[], W, H, 3.5);
+    assert!(
+        z.moving_near_zones(),
+        "a lost track near a zone raises the rate"
+    );
+}
