@@ -238,6 +238,11 @@ fn the_demo_serves_a_live_hall_with_simulated_tickets_and_stops_on_sigint() {
         "{:?}",
         after.first()
     );
+    let counts = store.counts("vtest").unwrap();
+    assert!(
+        counts.zone_samples > 0,
+        "the camera's zone samples are stored: {counts:?}"
+    );
 }
 
 /// Runs tests/support/demo_screenshot.js against the demo; returns what it saw.

@@ -198,6 +198,10 @@ dashboards_dir = "{dashboards}"
         r["history_message"]
     );
     assert_eq!(
+        r["snapshot_shown"], true,
+        "the camera page shows the pixelated live picture of the running camera"
+    );
+    assert_eq!(
         r["external_requests"],
         serde_json::json!([]),
         "only local assets"

@@ -466,10 +466,14 @@ impl AlertEngine {
                     if !cfg.camera.is_empty() && id != cfg.camera {
                         continue;
                     }
-                    let down = matches!(
-                        cam.state,
-                        CameraState::Reconnecting { .. } | CameraState::Failed
-                    );
+                    // Down from the moment the outage opened until frames flow again: a
+                    // camera retrying its connection passes through "starting" between
+                    // attempts, which must not restart the count toward `for_s`.
+                    let down = cam.is_down()
+                        || matches!(
+                            cam.state,
+                            CameraState::Reconnecting { .. } | CameraState::Failed
+                        );
                     let name = self
                         .camera_names
                         .get(id)

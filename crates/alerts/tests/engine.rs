@@ -285,6 +285,39 @@ fn camera_down_is_detected_at_any_hour_when_the_rule_says_so() {
     assert!(events.is_empty());
 }
 
+#[test]
+fn a_camera_retrying_between_attempts_stays_down() {
+    // The supervisor alternates "reconnecting" (waiting out the backoff) and "starting" (the
+    // next attempt) every 2 s while the outage stays open: that is one outage, not many.
+    let rule = AlertRule {
+        for_s: 30.0,
+        clear_for_s: 5.0,
+        working_hours: false,
+        ..AlertRule::new("camera", AlertKind::CameraDown)
+    };
+    let mut e = engine(vec![rule]);
+    let t0 = MONDAY + 9.0 * H;
+    let flapping = |t: f64| {
+        let mut h = with_camera(if ((t - t0) / 2.0).floor() as i64 % 2 == 0 {
+            CameraState::Reconnecting {
+                attempt: 5,
+                retry_in_s: 2.0,
+            }
+        } else {
+            CameraState::Starting
+        });
+        h.cameras[0].open_downtime(std::time::UNIX_EPOCH, "live source ended the stream");
+        h
+    };
+    let events = run(&mut e, t0, t0 + 60.0, 1.0, flapping);
+    assert_eq!(kinds(&events), [(EventKind::Triggered, t0 + 30.0)]);
+    // Frames flow again: the outage is closed and the camera running.
+    let events = run(&mut e, t0 + 60.0, t0 + 80.0, 1.0, |_| {
+        with_camera(CameraState::Running)
+    });
+    assert_eq!(kinds(&events), [(EventKind::Resolved, t0 + 65.0)]);
+}
+
 fn with_counters(waiting: f64, activities: &[CounterActivity]) -> HallState {
     HallState {
         counters: activities

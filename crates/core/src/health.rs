@@ -37,6 +37,9 @@ pub struct Downtime {
     pub reason: String,
 }
 
+/// Outages a [`CameraHealth`] keeps in memory.
+pub const RECENT_DOWNTIME: usize = 20;
+
 /// Everything an operator wants to know about one camera, readable at any moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CameraHealth {
@@ -58,7 +61,9 @@ pub struct CameraHealth {
     pub reconnects: u32,
     /// Last failure, credentials removed.
     pub last_error: Option<String>,
-    /// Outages, oldest first.
+    /// Recent outages, oldest first: at most [`RECENT_DOWNTIME`], so a camera that flaps for
+    /// months does not grow the live state (the event store keeps every outage: `hallwatch run`
+    /// writes each as it opens and again when it closes).
     pub downtime: Vec<Downtime>,
     /// Codec of the source as the decoder saw it, when known.
     pub codec: Option<String>,
@@ -93,7 +98,8 @@ impl CameraHealth {
         self.downtime.last().is_some_and(|d| d.end.is_none())
     }
 
-    /// Opens an outage unless one is already open.
+    /// Opens an outage unless one is already open; forgets the oldest beyond
+    /// [`RECENT_DOWNTIME`].
     pub fn open_downtime(&mut self, start: SystemTime, reason: impl Into<String>) {
         if !self.is_down() {
             self.downtime.push(Downtime {
@@ -101,6 +107,8 @@ impl CameraHealth {
                 end: None,
                 reason: reason.into(),
             });
+            let extra = self.downtime.len().saturating_sub(RECENT_DOWNTIME);
+            self.downtime.drain(..extra);
         }
     }
 
@@ -118,6 +126,28 @@ impl CameraHealth {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn only_recent_outages_are_kept() {
+        let mut h = CameraHealth::new(CameraId::new("c"));
+        for k in 0..(RECENT_DOWNTIME as u64 + 5) {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(k * 10);
+            h.open_downtime(t, "lost");
+            h.open_downtime(t + Duration::from_secs(1), "still the same outage");
+            h.close_downtime(t + Duration::from_secs(5));
+        }
+        assert_eq!(h.downtime.len(), RECENT_DOWNTIME);
+        assert_eq!(
+            h.downtime[0].start,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(50),
+            "the oldest went first"
+        );
+        assert!(
+            h.downtime
+                .iter()
+                .all(|d| d.end.is_some() && d.reason == "lost")
+        );
+    }
 
     #[test]
     fn downtime_opens_once_and_closes() {

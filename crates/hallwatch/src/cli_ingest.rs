@@ -3,7 +3,7 @@
 
 use crate::live_state::StateBuilder;
 use anyhow::{Context, Result};
-use hallwatch_config::Config;
+use hallwatch_config::{Config, SourceKind};
 use hallwatch_core::HallState;
 use hallwatch_core::{CameraHealth, CameraState, Decimator, RateSignal};
 use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
@@ -103,6 +103,33 @@ fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
 }
 
 /// The hall before the first analysed frame.
+/// Stores each camera outage when it opens (end unknown) and again when it closes, so history
+/// and the monthly review see it while the server runs and a crash loses none.
+fn write_outages(
+    health: &[CameraHealth],
+    written: &mut HashMap<(String, u64), Option<u64>>,
+    store: &hallwatch_store::StoreWriter,
+) {
+    for h in health {
+        for d in &h.downtime {
+            let row = DowntimeInterval::from_downtime(h.camera.clone(), d);
+            let key = (h.camera.to_string(), row.start.to_bits());
+            let end = row.end.map(f64::to_bits);
+            if written.get(&key) == Some(&end) {
+                continue;
+            }
+            match store.send(Record::CameraDowntime(row)) {
+                Ok(()) => {
+                    written.insert(key, end);
+                }
+                Err(e) => {
+                    tracing::error!(camera = %h.camera, error = %e, "could not store a camera outage")
+                }
+            }
+        }
+    }
+}
+
 fn empty_snapshot(t: f64) -> HallSnapshot {
     HallSnapshot {
         t,
@@ -413,17 +440,31 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
             .unwrap_or_default()
     };
     let started = Instant::now();
+    // Live cameras stamp frames with the wall clock: when every camera has stopped delivering,
+    // the hall's time must still move on (a camera down for 5 minutes is only "down for 5
+    // minutes" if the alert engine sees 5 minutes pass). Replays of files keep their media time.
+    let wall_clock = cfg
+        .cameras
+        .iter()
+        .filter(|c| c.enabled)
+        .any(|c| c.source.kind != SourceKind::File || c.source.looping);
+    // Outages already in the store, by (camera, start): the end last written.
+    let mut outages_written: HashMap<(String, u64), Option<u64>> = HashMap::new();
     loop {
         let health = ingest.health();
+        write_outages(&health, &mut outages_written, &store_writer);
         *health_now.lock().unwrap_or_else(|p| p.into_inner()) = health.clone();
         if let Some(publish) = &publish {
             let latest = hall.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let now = unix_seconds(std::time::SystemTime::now());
             let (snapshot, prediction) = match latest {
-                Some((s, p)) => (s, Some(p)),
-                None => (
-                    empty_snapshot(unix_seconds(std::time::SystemTime::now())),
-                    None,
-                ),
+                Some((mut s, p)) => {
+                    if wall_clock && now > s.t {
+                        s.t = now;
+                    }
+                    (s, Some(p))
+                }
+                None => (empty_snapshot(now), None),
             };
             let built = builder.lock().unwrap_or_else(|p| p.into_inner()).build(
                 &snapshot,
@@ -458,15 +499,8 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     ingest.stop();
     pool.join();
     let _ = consumer.join();
-    // Camera outages, then everything queued, durably.
-    for h in &health {
-        for d in &h.downtime {
-            let _ = store_writer.send(Record::CameraDowntime(DowntimeInterval::from_downtime(
-                h.camera.clone(),
-                d,
-            )));
-        }
-    }
+    // The last word on camera outages, then everything queued, durably.
+    write_outages(&health, &mut outages_written, &store_writer);
     drop(store_writer);
     let store = store_handle.close().context("flushing the event store")?;
     let counts = store.counts(&cfg.site.id)?;

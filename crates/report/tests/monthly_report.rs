@@ -452,7 +452,10 @@ fn pdf_and_xlsx_of_the_constructed_month_hold_the_kpis() {
         "Không hài lòng",
         "Đúng hạn",
     ] {
-        assert!(text.contains(want), "PDF text lacks {want:?}:\n{text}");
+        assert!(
+            contains_token(&text, want),
+            "PDF text lacks {want:?} (as a whole figure, not inside another):\n{text}"
+        );
     }
 
     let xlsx = out.join("hallwatch-an-phu-2026-10.xlsx");
@@ -555,4 +558,24 @@ fn english_labels_and_every_hall() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("no hall 'nope'"), "{e}");
+}
+
+/// Whether `want` occurs in `text` as a whole token: "3,0" is not found inside "13,0" or "3,05".
+fn contains_token(text: &str, want: &str) -> bool {
+    let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == ',' || c == '.');
+    text.match_indices(want).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + want.len()..].chars().next();
+        let ends_in_word = want.chars().next_back().is_some_and(char::is_alphanumeric);
+        !part(before) && !(ends_in_word && part(after)) && after != Some(',')
+    })
+}
+
+#[test]
+fn whole_tokens_only() {
+    assert!(!contains_token("mean 13,0 min", "3,0"));
+    assert!(!contains_token("x 3,05", "3,0"));
+    assert!(contains_token("diff 3,0 min", "3,0"));
+    assert!(contains_token("share 75,0%", "75,0%"));
+    assert!(!contains_token("share 175,0%", "75,0%"));
 }
