@@ -567,7 +567,8 @@ fn contains_token(text: &str, want: &str) -> bool {
         let before = text[..i].chars().next_back();
         let after = text[i + want.len()..].chars().next();
         let ends_in_word = want.chars().next_back().is_some_and(char::is_alphanumeric);
-        !part(before) && !(ends_in_word && part(after)) && after != Some(',')
+        let glued_after = after == Some(',') || (ends_in_word && part(after));
+        !(part(before) || glued_after)
     })
 }
 
