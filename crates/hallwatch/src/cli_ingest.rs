@@ -289,6 +289,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         let latest = options.latest.clone();
         let on_inference = options.on_inference.clone();
         let rate_signals = rate_signals.clone();
+        let calendar = cfg.calendar().ok();
         // The expected wait for someone arriving now, from the queue, the open counters and
         // recent service times.
         let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
@@ -311,7 +312,12 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 }
             };
             let mut trackers: HashMap<String, (Tracker, ZoneEngine, f64)> = HashMap::new();
-            let mut metrics = HallMetrics::new(&hall_cfg);
+            // Today's figures restart at local midnight (the site's time zone); so does the
+            // wait predictor's day.
+            let mut metrics = match &calendar {
+                Some(c) => HallMetrics::new(&hall_cfg).with_calendar(c.clone()),
+                None => HallMetrics::new(&hall_cfg),
+            };
             let mut last_t = 0.0;
             while let Ok(d) = rx.recv() {
                 let cam = d.frame.camera.to_string();
@@ -337,12 +343,13 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                     let hold = active_hold.get(&cam).copied().unwrap_or(2.0);
                     signal.active_until(t + hold);
                 }
+                let day_before = metrics.day();
                 metrics.observe(&zones.counts(), &events, t);
                 persist(&d.frame.camera, &events);
                 last_t = t;
                 let snapshot = metrics.snapshot(last_t);
                 let p = &mut predictor;
-                if !started {
+                if !started || (day_before.is_some() && metrics.day() != day_before) {
                     p.start_day(t);
                     started = true;
                 }

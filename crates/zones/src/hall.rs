@@ -2,7 +2,7 @@
 //! arrivals per hour, abandonment.
 
 use crate::engine::{ZoneCount, ZoneEvent};
-use hallwatch_config::{HallConfig, ZoneRole};
+use hallwatch_config::{Calendar, HallConfig, ZoneRole};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -96,6 +96,10 @@ pub struct HallMetrics {
     wait_total_s: f64,
     waits_within: u64,
     abandoned: u64,
+    /// The site's calendar: today's totals start again at local midnight.
+    calendar: Option<Calendar>,
+    /// The local day the totals belong to.
+    day: Option<chrono::NaiveDate>,
 }
 
 impl HallMetrics {
@@ -111,11 +115,46 @@ impl HallMetrics {
             wait_total_s: 0.0,
             waits_within: 0,
             abandoned: 0,
+            calendar: None,
+            day: None,
         }
+    }
+
+    /// Today's totals (arrivals, waits, within target, abandoned, served and service time per
+    /// counter) start again when stream time passes local midnight in `calendar`'s time zone.
+    /// Without a calendar they run for the life of the value (a replay).
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    /// The local day today's totals belong to (with a calendar, once a frame was observed).
+    pub fn day(&self) -> Option<chrono::NaiveDate> {
+        self.day
+    }
+
+    fn roll_day(&mut self, t: f64) {
+        let Some(cal) = &self.calendar else {
+            return;
+        };
+        let day = cal.local_date(t);
+        if self.day.is_some_and(|d| d != day) {
+            self.arrivals_total = 0;
+            self.waits = 0;
+            self.wait_total_s = 0.0;
+            self.waits_within = 0;
+            self.abandoned = 0;
+            for c in self.counters.values_mut() {
+                c.served = 0;
+                c.service_total_s = 0.0;
+            }
+        }
+        self.day = Some(day);
     }
 
     /// Takes one camera's current counts and the events of its latest update, at stream time t.
     pub fn observe(&mut self, counts: &[ZoneCount], events: &[ZoneEvent], t: f64) {
+        self.roll_day(t);
         for c in counts {
             let (_, q) = self
                 .samples

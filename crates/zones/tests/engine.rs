@@ -690,3 +690,52 @@ fn the_analysis_rate_rises_only_for_movement_near_zones() {
         "a lost track near a zone raises the rate"
     );
 }
+
+#[test]
+fn todays_figures_start_again_at_local_midnight() {
+    let c = config();
+    let mut e = engine();
+    let mut m = HallMetrics::new(&c.hall).with_calendar(c.calendar().expect("calendar"));
+    // 2026-12-07 23:50 in Asia/Ho_Chi_Minh (the default site time zone).
+    let t0 = 1_796_662_200.0;
+    let mut feed = |e: &mut ZoneEngine,
+                    m: &mut HallMetrics,
+                    from: f64,
+                    to: f64,
+                    f: &dyn Fn(f64) -> Vec<TrackState>| {
+        let mut t = from;
+        while t <= to + 1e-9 {
+            let ev = e.update(&f(t), &[], W, H, t);
+            m.observe(&e.counts(), &ev, t);
+            t += 0.5;
+        }
+        m.snapshot(to)
+    };
+    // A citizen waits 2 minutes, then is served for a minute at counter 1 and leaves.
+    feed(&mut e, &mut m, t0, t0 + 120.0, &|t| {
+        vec![at(1, 0.25, 0.75, t)]
+    });
+    feed(&mut e, &mut m, t0 + 120.5, t0 + 180.0, &|t| {
+        vec![at(1, 0.75, 0.75, t)]
+    });
+    let s = feed(&mut e, &mut m, t0 + 180.5, t0 + 200.0, &|_| vec![]);
+    assert_eq!(s.waits, 1);
+    assert!(
+        s.mean_wait_s.is_some_and(|w| (w - 120.0).abs() < 1.0),
+        "{s:?}"
+    );
+    assert_eq!(s.counters[0].served, 1);
+    let day = m.day().expect("day");
+    assert_eq!(day.to_string(), "2026-12-07");
+    // Still the same local day at 23:59:59.
+    let s = feed(&mut e, &mut m, t0 + 599.0, t0 + 599.0, &|_| vec![]);
+    assert_eq!((s.waits, s.counters[0].served), (1, 1));
+    // The clock passes local midnight: today's totals start at zero.
+    let s = feed(&mut e, &mut m, t0 + 600.5, t0 + 601.0, &|_| vec![]);
+    assert_eq!(m.day().expect("day").to_string(), "2026-12-08");
+    assert_eq!((s.waits, s.abandoned, s.arrivals_total), (0, 0, 0));
+    assert_eq!(s.mean_wait_s, None);
+    assert_eq!(s.within_target, None);
+    assert_eq!(s.counters[0].served, 0);
+    assert_eq!(s.counters[0].mean_service_s, None);
+}
