@@ -698,7 +698,7 @@ fn todays_figures_start_again_at_local_midnight() {
     let mut m = HallMetrics::new(&c.hall).with_calendar(c.calendar().expect("calendar"));
     // 2026-12-07 23:50 in Asia/Ho_Chi_Minh (the default site time zone).
     let t0 = 1_796_662_200.0;
-    let mut feed = |e: &mut ZoneEngine,
+    let feed = |e: &mut ZoneEngine,
                     m: &mut HallMetrics,
                     from: f64,
                     to: f64,
