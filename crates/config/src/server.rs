@@ -42,13 +42,35 @@ pub struct ServerConfig {
     /// The window of `login_max_failures`, seconds.
     #[serde(default = "default_login_window_s")]
     pub login_window_s: f64,
-    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets
-    /// it; otherwise clients could pick their own address and dodge the login limit).
+    /// Addresses (`"10.0.0.5"`) or networks (`"10.0.0.0/24"`, `"fd00::/8"`) of reverse proxies
+    /// in front of the server. Only a request from one of them has its client address taken
+    /// from `X-Forwarded-For` (the rightmost hop that is not a trusted proxy); from anyone else
+    /// the header is ignored, so a client cannot pick its own address to dodge the login
+    /// limit. Empty (the default): the socket's address always.
     #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Replaced by `trusted_proxies`; still read so an old config gets a clear error.
+    #[serde(default, skip_serializing)]
     pub trust_forwarded_for: bool,
     /// Seconds between keep-alive comments on the live stream (`/api/v1/live`).
     #[serde(default = "default_sse_keepalive_s")]
     pub sse_keepalive_s: f64,
+    /// Live streams (`/api/v1/live`) open at once; one more is refused (503) until one closes.
+    #[serde(default = "default_sse_max_clients")]
+    pub sse_max_clients: u32,
+    /// Connections served at once; more wait in the listen queue until one closes (a client
+    /// that opens hundreds of idle connections cannot exhaust the server).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// A request's headers must arrive within this many seconds of the connection being ready
+    /// for it, or the connection is closed (slow-header attacks; idle keep-alive connections
+    /// end then too).
+    #[serde(default = "default_header_timeout_s")]
+    pub header_timeout_s: f64,
+    /// A request (its body and the answer's start) must be done within this many seconds, or
+    /// it is answered 408 (slow bodies). Live streams only need to start within it.
+    #[serde(default = "default_request_timeout_s")]
+    pub request_timeout_s: f64,
 }
 
 /// When session cookies carry the `Secure` flag.
@@ -85,6 +107,18 @@ fn default_login_window_s() -> f64 {
 fn default_sse_keepalive_s() -> f64 {
     15.0
 }
+fn default_sse_max_clients() -> u32 {
+    1000
+}
+fn default_max_connections() -> u32 {
+    1500
+}
+fn default_header_timeout_s() -> f64 {
+    10.0
+}
+fn default_request_timeout_s() -> f64 {
+    60.0
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -97,13 +131,76 @@ impl Default for ServerConfig {
             session_max_days: default_session_max_days(),
             login_max_failures: default_login_max_failures(),
             login_window_s: default_login_window_s(),
+            trusted_proxies: Vec::new(),
             trust_forwarded_for: false,
             sse_keepalive_s: default_sse_keepalive_s(),
+            sse_max_clients: default_sse_max_clients(),
+            max_connections: default_max_connections(),
+            header_timeout_s: default_header_timeout_s(),
+            request_timeout_s: default_request_timeout_s(),
         }
     }
 }
 
+/// A parsed `trusted_proxies` entry: an address and its prefix length.
+fn parse_proxy(entry: &str) -> Option<(std::net::IpAddr, u32)> {
+    let (addr, bits) = match entry.split_once('/') {
+        Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
+        None => (entry, None),
+    };
+    let ip: std::net::IpAddr = addr.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = bits.unwrap_or(max);
+    (bits <= max).then_some((ip, bits))
+}
+
+fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u32) -> bool {
+    use std::net::IpAddr;
+    let ip = match (ip, net) {
+        (IpAddr::V6(v6), IpAddr::V4(_)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        _ => ip,
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
 impl ServerConfig {
+    /// Whether `ip` is one of `trusted_proxies` (entries that do not parse match nothing; the
+    /// config check reports them).
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|e| parse_proxy(e))
+            .any(|(net, bits)| in_network(ip, net, bits))
+    }
+
+    /// The `trusted_proxies` entries that are not an address or a network.
+    pub fn bad_proxies(&self) -> Vec<(usize, String)> {
+        self.trusted_proxies
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| parse_proxy(e).is_none())
+            .map(|(i, e)| (i, e.clone()))
+            .collect()
+    }
+
     /// The base address for links: `public_base_url` without a trailing `/`, or
     /// `http://<bind>`.
     pub fn base_url(&self) -> String {
@@ -153,11 +250,37 @@ impl ServerConfig {
             ("server.session_max_days", self.session_max_days),
             ("server.login_window_s", self.login_window_s),
             ("server.sse_keepalive_s", self.sse_keepalive_s),
+            ("server.header_timeout_s", self.header_timeout_s),
+            ("server.request_timeout_s", self.request_timeout_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 errors.push(ConfigError::new(
                     path,
                     format!("{v} must be a positive number"),
+                ));
+            }
+        }
+        for (i, e) in self.bad_proxies() {
+            errors.push(ConfigError::new(
+                format!("server.trusted_proxies[{i}]"),
+                format!("'{e}' is not an address (10.0.0.5) or a network (10.0.0.0/24)"),
+            ));
+        }
+        if self.trust_forwarded_for {
+            errors.push(ConfigError::new(
+                "server.trust_forwarded_for",
+                "replaced by trusted_proxies = [\"<your proxy's address>\"]: X-Forwarded-For is \
+                 believed only from those addresses",
+            ));
+        }
+        for (path, v) in [
+            ("server.sse_max_clients", self.sse_max_clients),
+            ("server.max_connections", self.max_connections),
+        ] {
+            if v == 0 {
+                errors.push(ConfigError::new(
+                    path,
+                    "0 would serve nobody; use at least 1",
                 ));
             }
         }
@@ -190,6 +313,26 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_match_addresses_and_networks() {
+        let c = ServerConfig {
+            trusted_proxies: vec![
+                "10.0.0.5".into(),
+                "192.168.1.0/24".into(),
+                "fd00::/8".into(),
+            ],
+            ..ServerConfig::default()
+        };
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c.is_trusted_proxy(ip("10.0.0.5")));
+        assert!(!c.is_trusted_proxy(ip("10.0.0.6")));
+        assert!(c.is_trusted_proxy(ip("192.168.1.200")));
+        assert!(!c.is_trusted_proxy(ip("192.168.2.1")));
+        assert!(c.is_trusted_proxy(ip("fd12::1")));
+        assert!(c.is_trusted_proxy(ip("::ffff:10.0.0.5")), "IPv4-mapped");
+        assert!(!ServerConfig::default().is_trusted_proxy(ip("127.0.0.1")));
+    }
+
+    #[test]
     fn secure_cookies_follow_an_https_base_url() {
         let c: ServerConfig =
             toml::from_str("public_base_url = \"https://hcc.example.vn/\"").unwrap();
@@ -213,9 +356,16 @@ mod tests {
             login_max_failures: 0,
             login_window_s: -1.0,
             sse_keepalive_s: 0.0,
+            sse_max_clients: 0,
+            max_connections: 0,
+            header_timeout_s: 0.0,
+            request_timeout_s: f64::INFINITY,
+            trusted_proxies: vec!["10.0.0.1".into(), "10.0.0.0/33".into(), "proxy".into()],
+            trust_forwarded_for: true,
             ..ServerConfig::default()
         };
         let e = errors(&c).join("\n");
+        assert!(!e.contains("trusted_proxies[0]"), "{e}");
         for path in [
             "server.bind",
             "server.public_base_url",
@@ -225,6 +375,13 @@ mod tests {
             "server.login_max_failures",
             "server.login_window_s",
             "server.sse_keepalive_s",
+            "server.sse_max_clients",
+            "server.max_connections",
+            "server.header_timeout_s",
+            "server.request_timeout_s",
+            "server.trusted_proxies[1]: '10.0.0.0/33' is not an address",
+            "server.trusted_proxies[2]",
+            "server.trust_forwarded_for: replaced by trusted_proxies",
         ] {
             assert!(e.contains(path), "{path} missing from:\n{e}");
         }

@@ -259,10 +259,12 @@ impl Sessions {
     }
 }
 
-/// Failed logins per (client address, username) and per client address, in a sliding window.
+/// Failed logins per (client address, username), per client address and per account (from
+/// any address), in a sliding window.
 pub(crate) struct LoginLimiter {
     failures: Mutex<HashMap<(IpAddr, String), Vec<f64>>>,
     per_ip: Mutex<HashMap<IpAddr, Vec<f64>>>,
+    per_user: Mutex<HashMap<String, Vec<f64>>>,
     max: usize,
     window_s: f64,
 }
@@ -272,6 +274,7 @@ impl LoginLimiter {
         Self {
             failures: Mutex::default(),
             per_ip: Mutex::default(),
+            per_user: Mutex::default(),
             max: cfg.login_max_failures as usize,
             window_s: cfg.login_window_s,
         }
@@ -294,24 +297,32 @@ impl LoginLimiter {
         };
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let mut per_user = self.per_user.lock().unwrap_or_else(|p| p.into_inner());
         if failures.len() > LIMITER_PRUNE_ABOVE {
             failures.retain(|_, v| v.iter().any(|t| now - t < window));
         }
         if per_ip.len() > LIMITER_PRUNE_ABOVE {
             per_ip.retain(|_, v| v.iter().any(|t| now - t < window));
         }
-        let key = (ip, user.to_lowercase());
+        if per_user.len() > LIMITER_PRUNE_ABOVE {
+            per_user.retain(|_, v| v.iter().any(|t| now - t < window));
+        }
+        let account = user.to_lowercase();
+        let key = (ip, account.clone());
         if let Some(w) = failures.get_mut(&key).and_then(|t| wait(t, self.max)) {
             return Err(w);
         }
-        if let Some(w) = per_ip
-            .get_mut(&ip)
-            .and_then(|t| wait(t, self.max.saturating_mul(4)))
-        {
+        let wide = self.max.saturating_mul(4);
+        if let Some(w) = per_ip.get_mut(&ip).and_then(|t| wait(t, wide)) {
+            return Err(w);
+        }
+        // Guesses at one account from many addresses (or forged ones) are bounded too.
+        if let Some(w) = per_user.get_mut(&account).and_then(|t| wait(t, wide)) {
             return Err(w);
         }
         failures.entry(key).or_default().push(now);
         per_ip.entry(ip).or_default().push(now);
+        per_user.entry(account).or_default().push(now);
         Ok(())
     }
 
@@ -327,6 +338,14 @@ impl LoginLimiter {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get_mut(&ip)
+        {
+            times.pop();
+        }
+        if let Some(times) = self
+            .per_user
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&user.to_lowercase())
         {
             times.pop();
         }
@@ -380,24 +399,45 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The client address: the socket's, or the first `X-Forwarded-For` hop when configured.
+/// The client address. The socket's peer, unless that peer is one of `trusted_proxies`: then
+/// `X-Forwarded-For` is read from the right (the hop the proxy itself added) past every trusted
+/// proxy, and the first address that is not one is the client. Entries a client wrote itself
+/// sit further left and are never reached; a header that does not parse leaves the peer.
 pub(crate) fn client_ip(
     parts_headers: &HeaderMap,
     ext: &axum::http::Extensions,
     cfg: &ServerConfig,
 ) -> IpAddr {
-    if cfg.trust_forwarded_for
-        && let Some(ip) = parts_headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    ext.get::<ConnectInfo<SocketAddr>>()
+    let peer = ext
+        .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    forwarded_client(peer, parts_headers, cfg)
+}
+
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, cfg: &ServerConfig) -> IpAddr {
+    if !cfg.is_trusted_proxy(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    // Several X-Forwarded-For headers are one list, in order.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            return client;
+        };
+        client = ip;
+        if !cfg.is_trusted_proxy(ip) {
+            break;
+        }
+    }
+    client
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -755,22 +795,44 @@ pub(crate) struct PasswordChange {
 
 pub(crate) async fn change_own_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     RequireUser { user, .. }: RequireUser<role::Viewer>,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
+    // A wrong current password is a guess at this account's password: limited like a login,
+    // and its hash waits for a slot like one.
+    let limiter = &state.inner.limiter;
+    if let Err(wait) = limiter.admit(ip, &user.username, state.now()) {
+        state.metrics().login_failed();
+        return Err(ApiError::too_many_requests(
+            "too many wrong passwords; wait before trying again",
+            wait,
+        ));
+    }
     let name = user.username.clone();
-    let ok = state
-        .db()
-        .run(move |st| {
-            if st.verify_password(&name, &req.current)?.is_none() {
-                return Ok(false);
-            }
-            Ok(st.set_password(&name, &req.new)?)
-        })
-        .await?;
+    let ok = {
+        let _slot = state
+            .inner
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(ApiError::internal)?;
+        state
+            .db()
+            .run(move |st| {
+                if st.verify_password(&name, &req.current)?.is_none() {
+                    return Ok(false);
+                }
+                Ok(st.set_password(&name, &req.new)?)
+            })
+            .await?
+    };
     if !ok {
+        state.metrics().login_failed();
+        tracing::warn!(%ip, user = %user.username, "wrong current password on a password change");
         return Err(ApiError::forbidden("the current password is wrong"));
     }
+    limiter.succeeded(ip, &user.username);
     state.inner.sessions.remove_user(&user.username);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -790,6 +852,81 @@ pub(crate) fn keep_only_session(state: &AppState, me: &UserSession, stamp: &str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let cfg = ServerConfig {
+            trusted_proxies: vec!["10.0.0.5".into(), "192.168.1.0/24".into()],
+            ..ServerConfig::default()
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let headers = |v: &[&str]| {
+            let mut h = HeaderMap::new();
+            for x in v {
+                h.append("x-forwarded-for", HeaderValue::from_str(x).unwrap());
+            }
+            h
+        };
+        // A client on the LAN forges the header: its own address counts.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.77"), &headers(&["1.2.3.4"]), &cfg),
+            ip("10.0.0.77")
+        );
+        // Through the proxy: the hop it added (rightmost) is the client; what the client wrote
+        // further left is ignored.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.5"), &headers(&["6.6.6.6, 10.0.0.77"]), &cfg),
+            ip("10.0.0.77")
+        );
+        // Two trusted proxies in a row are walked past.
+        assert_eq!(
+            forwarded_client(
+                ip("10.0.0.5"),
+                &headers(&["6.6.6.6, 10.0.0.88", "192.168.1.9"]),
+                &cfg
+            ),
+            ip("10.0.0.88")
+        );
+        // Garbage or no header: the peer.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.5"), &headers(&["not-an-ip"]), &cfg),
+            ip("10.0.0.5")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.0.0.5"), &headers(&[]), &cfg),
+            ip("10.0.0.5")
+        );
+        // Nothing trusted (the default): the header means nothing.
+        assert_eq!(
+            forwarded_client(
+                ip("10.0.0.5"),
+                &headers(&["10.0.0.77"]),
+                &ServerConfig::default()
+            ),
+            ip("10.0.0.5")
+        );
+    }
+
+    #[test]
+    fn one_account_is_throttled_across_addresses() {
+        let cfg = ServerConfig {
+            login_max_failures: 2,
+            login_window_s: 60.0,
+            ..ServerConfig::default()
+        };
+        let l = LoginLimiter::new(&cfg);
+        // Eight addresses, one wrong guess each at "admin": 2 x 4 = 8 allowed, the 9th refused.
+        for k in 0..8u8 {
+            assert!(
+                l.admit(IpAddr::from([10, 0, 1, k]), "admin", 0.0).is_ok(),
+                "{k}"
+            );
+        }
+        assert_eq!(l.admit(IpAddr::from([10, 0, 2, 1]), "ADMIN", 1.0), Err(59));
+        // Other accounts are not affected; the window frees it.
+        assert!(l.admit(IpAddr::from([10, 0, 2, 1]), "viewer", 1.0).is_ok());
+        assert!(l.admit(IpAddr::from([10, 0, 2, 1]), "admin", 60.5).is_ok());
+    }
 
     #[test]
     fn limiter_blocks_a_pair_after_max_failures_and_frees_it_after_the_window() {
@@ -840,12 +977,13 @@ mod tests {
         let l = LoginLimiter::new(&cfg);
         for i in 0..(LIMITER_PRUNE_ABOVE as u32 + 10) {
             let ip = IpAddr::from([10, 9, (i >> 8) as u8, i as u8]);
-            assert!(l.admit(ip, "x", 0.0).is_ok());
+            assert!(l.admit(ip, &format!("x{i}"), 0.0).is_ok());
         }
         // An hour later one more attempt prunes every expired entry.
         assert!(l.admit("10.8.0.1".parse().unwrap(), "x", 3600.0).is_ok());
         assert_eq!(l.failures.lock().unwrap().len(), 1);
         assert_eq!(l.per_ip.lock().unwrap().len(), 1);
+        assert_eq!(l.per_user.lock().unwrap().len(), 1);
     }
 
     #[test]

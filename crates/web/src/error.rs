@@ -75,6 +75,11 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// 503: the server is at a configured limit.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
     /// 429 with `Retry-After`.
     pub fn too_many_requests(message: impl Into<String>, retry_after_s: u64) -> Self {
         Self {

@@ -43,6 +43,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, patch, post};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -116,8 +117,15 @@ pub fn app(state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
+    let request_timeout =
+        Duration::from_secs_f64(state.config().server.request_timeout_s.clamp(0.1, 86_400.0));
     api.method_not_allowed_fallback(method_not_allowed)
         .fallback_service(statics)
+        // Slow bodies and stuck handlers end with 408; a live stream only has to start.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
@@ -131,34 +139,88 @@ async fn api_not_found_static() -> ApiError {
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then ends the live streams, lets
 /// requests in flight finish (at most [`SHUTDOWN_GRACE`]) and returns. Client addresses
-/// (for the login limit) come from the socket.
+/// (for the login limit) come from the socket. At most `[server] max_connections` connections
+/// are served at once (more wait in the listen queue), and a request's headers must arrive
+/// within `header_timeout_s` (hyper's header read timeout, which also ends idle keep-alive
+/// connections), so slow or idle clients cannot hold the server.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let make = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let graceful = async move {
-        shutdown.await;
-        state.close_streams();
-        let _ = signalled_tx.send(());
-    };
-    let server = axum::serve(listener, make).with_graceful_shutdown(graceful);
-    let deadline = async move {
-        if signalled_rx.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        r = server.into_future() => r,
-        _ = deadline => {
-            tracing::warn!("web server: requests still open after the shutdown grace; closing");
-            Ok(())
-        }
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let server_cfg = state.config().server.clone();
+    let header_timeout = Duration::from_secs_f64(server_cfg.header_timeout_s.clamp(0.1, 3600.0));
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        server_cfg.max_connections.max(1) as usize,
+    ));
+    let router = app(state.clone());
+    // Connections hold a receiver; the server waits for all of them to drop at shutdown.
+    let (close_tx, close_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: say so, back off, go on.
+                    tracing::warn!(error = %e, "web server: accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
+        let service = TowerToHyperService::new(service);
+        let mut close = close_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = close.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
     }
+    drop(listener);
+    state.close_streams();
+    let _ = close_tx.send(true);
+    drop(close_rx);
+    if tokio::time::timeout(SHUTDOWN_GRACE, close_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("web server: requests still open after the shutdown grace; closing");
+    }
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

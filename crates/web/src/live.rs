@@ -8,6 +8,7 @@
 //! client's login session ends.
 
 use crate::auth::{Principal, RequireRole, role};
+use crate::error::ApiError;
 use crate::state::{AppState, Published};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -49,7 +50,14 @@ struct Client {
 pub(crate) async fn live(
     State(state): State<AppState>,
     RequireRole { principal, .. }: RequireRole<role::Viewer>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let max = i64::from(state.config().server.sse_max_clients);
+    if state.metrics().sse_clients() >= max {
+        tracing::warn!(max, "live stream refused: server.sse_max_clients reached");
+        return Err(ApiError::unavailable(
+            "too many live streams open; try again shortly",
+        ));
+    }
     let keepalive =
         Duration::from_secs_f64(state.config().server.sse_keepalive_s.clamp(1.0, 3600.0));
     // Subscribe before reading the current state so no change falls between the two.
@@ -115,5 +123,5 @@ pub(crate) async fn live(
         c.last = Some(p);
         Some((Ok(ev), c))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(keepalive))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(keepalive)))
 }

@@ -104,7 +104,7 @@ fn build() -> Value {
             "summary": "Change one's own password (ends one's sessions)", "operationId": "changeOwnPassword",
             "requestBody": body(json!({"type": "object", "additionalProperties": false, "required": ["current", "new"],
                 "properties": {"current": {"type": "string"}, "new": {"type": "string", "minLength": 8, "maxLength": 256}}})),
-            "responses": responses(("204", no_content.clone()), &[("400", "Malformed body or weak password"), ("415", "Not JSON")])
+            "responses": responses(("204", no_content.clone()), &[("400", "Malformed body or weak password"), ("415", "Not JSON"), ("429", "Too many wrong current passwords (limited like logins)")])
         }},
         "/api/v1/state": {"get": {
             "summary": "The hall now (Số người đang chờ, counters, prediction, cameras, today)", "operationId": "state",
@@ -113,7 +113,7 @@ fn build() -> Value {
         "/api/v1/live": {"get": {
             "summary": "Server-Sent Events: event `state` with the hall state, at once and on every change",
             "operationId": "live",
-            "responses": responses(("200", json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})), &[])
+            "responses": responses(("200", json!({"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})), &[("503", "server.sse_max_clients live streams are open")])
         }},
         "/api/v1/cameras": {"get": {
             "summary": "Cameras with their health", "operationId": "cameras",

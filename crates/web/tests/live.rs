@@ -123,3 +123,104 @@ async fn kiosk_tokens_cannot_open_the_stream() {
         .unwrap();
     assert!(err.to_string().contains("403"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_streams_are_capped() {
+    let h = Harness::with_config("[server]\nsse_max_clients = 2");
+    let server = Server::start(h.state.clone(), "127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+    let token = h.tokens["read"].clone();
+    let mut a = SseClient::connect(addr, "/api/v1/live", &token)
+        .await
+        .unwrap();
+    let mut b = SseClient::connect(addr, "/api/v1/live", &token)
+        .await
+        .unwrap();
+    a.next_state().await.unwrap().unwrap();
+    b.next_state().await.unwrap().unwrap();
+    let err = SseClient::connect(addr, "/api/v1/live", &token)
+        .await
+        .err()
+        .expect("a third stream is refused");
+    assert!(err.to_string().contains("503"), "{err}");
+    // One closes: a new one is let in.
+    drop(a);
+    let mut ok = None;
+    for _ in 0..50 {
+        if let Ok(c) = SseClient::connect(addr, "/api/v1/live", &token).await {
+            ok = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut c = ok.expect("a stream after one closed");
+    c.next_state().await.unwrap().unwrap();
+}
+
+/// Reads what the server sends on `s` until it closes the connection (or `limit` passes).
+async fn read_until_closed(s: &mut tokio::net::TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()?;
+    Some(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_cannot_hold_the_server() {
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::with_config("[server]\nheader_timeout_s = 1\nmax_connections = 2");
+    let server = Server::start(h.state.clone(), "127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+    // Slowloris: headers dribbled in, never finished. The server closes the connection once
+    // the header timeout has passed.
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut dribble = tokio::net::TcpStream::connect(addr).await.unwrap();
+    dribble
+        .write_all(b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    // Both slots are taken: a well-behaved client waits in the listen queue...
+    let mut good = tokio::net::TcpStream::connect(addr).await.unwrap();
+    good.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    // ...and is served once the slow ones were closed, within the timeout and a margin.
+    let answer = read_until_closed(&mut good, Duration::from_secs(5))
+        .await
+        .expect("served after the slow connections were closed");
+    let waited = started.elapsed();
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+        "served after {waited:?}"
+    );
+    // The slow connection was closed without an answer to its unfinished request (hyper may
+    // say 408 first).
+    let rest = read_until_closed(&mut slow, Duration::from_secs(2))
+        .await
+        .expect("the slow connection was closed");
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    let _ = dribble.write_all(b"Host: x\r\n").await;
+}

@@ -1092,3 +1092,107 @@ async fn the_openapi_document_and_the_routes_agree() {
         );
     }
 }
+
+#[tokio::test]
+async fn forged_forwarded_for_does_not_dodge_the_limit() {
+    let h = Harness::with_config("[server]\nlogin_max_failures = 3\nlogin_window_s = 60");
+    // A client on the LAN (not a trusted proxy) writes a new X-Forwarded-For on every try.
+    let mut statuses = Vec::new();
+    for k in 0..6 {
+        let mut req = request(
+            Method::POST,
+            "/api/v1/login",
+            &Auth::None,
+            Some(json!({"username": "viewer", "password": "wrong-password"})),
+        );
+        from_ip(&mut req, "10.3.3.3");
+        req.headers_mut().insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_str(&format!("203.0.113.{k}")).unwrap(),
+        );
+        statuses.push(run(h.app(), req).await.0);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    // Behind a configured proxy the forwarded address is the client's: another client behind
+    // the same proxy is not blocked by the first one's failures.
+    let h = Harness::with_config(
+        "[server]\nlogin_max_failures = 3\nlogin_window_s = 60\ntrusted_proxies = [\"10.9.9.9\"]",
+    );
+    let via_proxy = |client: &str, password: &str| {
+        let mut req = request(
+            Method::POST,
+            "/api/v1/login",
+            &Auth::None,
+            Some(json!({"username": "viewer", "password": password})),
+        );
+        from_ip(&mut req, "10.9.9.9");
+        req.headers_mut().insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_str(&format!("6.6.6.6, {client}")).unwrap(),
+        );
+        req
+    };
+    for _ in 0..3 {
+        run(h.app(), via_proxy("10.4.4.4", "wrong-password")).await;
+    }
+    assert_eq!(
+        run(h.app(), via_proxy("10.4.4.4", PASSWORD)).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        run(h.app(), via_proxy("10.4.4.5", PASSWORD)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_are_limited_like_logins() {
+    let h = Harness::with_config("[server]\nlogin_max_failures = 3\nlogin_window_s = 60");
+    let viewer = h.login("viewer").await;
+    let change = |current: &str| json!({"current": current, "new": "another-long-password"});
+    for _ in 0..3 {
+        let (status, _, _) = send(
+            h.app(),
+            Method::POST,
+            "/api/v1/me/password",
+            &viewer,
+            Some(change("not-my-password")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, b, headers) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/me/password",
+        &viewer,
+        Some(change(PASSWORD)),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&b).as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+        "{b}"
+    );
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    h.clock.advance(61.0);
+    let (status, _, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/me/password",
+        &viewer,
+        Some(change(PASSWORD)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}

@@ -699,10 +699,10 @@ fn todays_figures_start_again_at_local_midnight() {
     // 2026-12-07 23:50 in Asia/Ho_Chi_Minh (the default site time zone).
     let t0 = 1_796_662_200.0;
     let feed = |e: &mut ZoneEngine,
-                    m: &mut HallMetrics,
-                    from: f64,
-                    to: f64,
-                    f: &dyn Fn(f64) -> Vec<TrackState>| {
+                m: &mut HallMetrics,
+                from: f64,
+                to: f64,
+                f: &dyn Fn(f64) -> Vec<TrackState>| {
         let mut t = from;
         while t <= to + 1e-9 {
             let ev = e.update(&f(t), &[], W, H, t);
