@@ -20,6 +20,10 @@ pub struct Canvas {
     pub data: Vec<u8>,
 }
 
+/// Blocks across the larger side of a pixelated person: a standing person's head is about an
+/// eighth of their height, so it becomes one block of averaged colour at most.
+pub const PIXEL_BLOCKS: i32 = 8;
+
 impl Canvas {
     /// A copy of a frame.
     pub fn from_frame(f: &Frame) -> Self {
@@ -39,7 +43,9 @@ impl Canvas {
         Ok(f(&mut m)?)
     }
 
-    /// Pixelates each box (at least 8 blocks across the larger side, at most 12 px a block).
+    /// Pixelates each box into at most [`PIXEL_BLOCKS`] blocks across its larger side, whatever
+    /// the frame's resolution (a face is then well under one block at 1080p or 4K), and blocks
+    /// of at least 2 px.
     pub fn pixelate(&mut self, boxes: &[BBox]) -> Result<(), DetectError> {
         let (w, h) = (self.width as f32, self.height as f32);
         self.with_mat(|m| {
@@ -58,7 +64,8 @@ impl Canvas {
                 {
                     continue;
                 }
-                let block = ((r.width.max(r.height) / 8).clamp(2, 12)) as f64;
+                let side = r.width.max(r.height);
+                let block = f64::from(((side + PIXEL_BLOCKS - 1) / PIXEL_BLOCKS).max(2));
                 let mut roi = Mat::roi_mut(m, r)?;
                 let small_size = Size::new(
                     ((r.width as f64 / block).ceil() as i32).max(1),
@@ -251,5 +258,36 @@ mod tests {
         assert_eq!((px(2, 2), px(3, 2)), (255, 0));
         let png = c.png().expect("png");
         assert_eq!(&png[1..4], b"PNG");
+    }
+
+    #[test]
+    fn a_person_at_1080p_is_at_most_eight_blocks_tall() {
+        // A 1920x1080 frame of fine vertical detail; a person 480 px tall (a near camera).
+        let (w, h) = (1920usize, 1080usize);
+        let mut c = Canvas {
+            width: w as u32,
+            height: h as u32,
+            data: (0..w * h)
+                .flat_map(|i| {
+                    let v = ((i / w) * 37 % 251) as u8;
+                    [v, v, v]
+                })
+                .collect(),
+        };
+        c.pixelate(&[BBox::new(600.0, 300.0, 800.0, 780.0)])
+            .expect("pixelate");
+        let column: Vec<u8> = (300..780).map(|y| c.data[(y * w + 700) * 3]).collect();
+        let mut runs = 1;
+        for pair in column.windows(2) {
+            if pair[0] != pair[1] {
+                runs += 1;
+            }
+        }
+        assert!(
+            runs <= PIXEL_BLOCKS as usize,
+            "{runs} blocks down the person"
+        );
+        // The block is 60 px: a 60 px face is one flat colour.
+        assert!(column[..60].iter().all(|v| *v == column[0]));
     }
 }

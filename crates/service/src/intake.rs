@@ -17,6 +17,8 @@ pub const MAX_SERVICE_CHARS: usize = 200;
 pub const MAX_COUNTER: u32 = 999;
 /// How far in the future (device clocks run fast) an input's time may lie, seconds.
 pub const MAX_FUTURE_S: f64 = 300.0;
+/// Oldest rating accepted, seconds before now (a kiosk's offline queue is sent within days).
+pub const MAX_RATING_AGE_S: f64 = 7.0 * 86_400.0;
 /// Earliest time accepted (2000-01-01 UTC): anything older is a broken clock.
 pub const MIN_TIME: f64 = 946_684_800.0;
 
@@ -345,6 +347,18 @@ impl Intake {
     ) -> Result<Rating, Invalid> {
         let mut errors = Errors::default();
         let t = self.time_of("t", &input.t, now, &mut errors);
+        // A rating is given at the visit; a kiosk that was offline sends its queue within
+        // days. One dated further back would rewrite a month already reviewed.
+        if t.is_finite() && t >= MIN_TIME && t < now - MAX_RATING_AGE_S {
+            errors.push(
+                "t",
+                format!(
+                    "{:.1} days old; ratings older than {} days are not accepted",
+                    (now - t) / 86_400.0,
+                    MAX_RATING_AGE_S / 86_400.0
+                ),
+            );
+        }
         let (level, score, scale_max) = match (&input.level, input.score, input.scale_max) {
             (Some(l), None, None) => match RatingLevel::parse(l) {
                 Some(level) => (Some(level), None, None),

@@ -114,7 +114,9 @@ fn ratings_map_stars_bind_kiosk_counters_and_deduplicate() {
         comment: "  Cán bộ nhiệt tình \u{7}".into(),
         ..RatingInput::default()
     };
-    let r = intake.rating(&tap, &kiosk, NOW).unwrap();
+    // Received an hour after the visit (a kiosk sends at once, or within days when offline).
+    let rated_at = MONDAY + 10.0 * H;
+    let r = intake.rating(&tap, &kiosk, rated_at).unwrap();
     assert_eq!(
         (r.level, r.counter, r.comment.as_str()),
         (RatingLevel::VerySatisfied, Some(2), "Cán bộ nhiệt tình")
@@ -129,7 +131,7 @@ fn ratings_map_stars_bind_kiosk_counters_and_deduplicate() {
         counter: Some(3),
         ..tap.clone()
     };
-    let e = intake.rating(&wrong_counter, &kiosk, NOW).unwrap_err();
+    let e = intake.rating(&wrong_counter, &kiosk, rated_at).unwrap_err();
     assert!(e.to_string().contains("belongs to counter 2"), "{e}");
 
     let device = RatingSource {
@@ -149,7 +151,7 @@ fn ratings_map_stars_bind_kiosk_counters_and_deduplicate() {
             counter: Some(4),
             ..RatingInput::default()
         };
-        let r = intake.rating(&input, &device, NOW).unwrap();
+        let r = intake.rating(&input, &device, rated_at).unwrap();
         assert_eq!(
             (r.level, r.score, r.scale_max),
             (level, Some(score), Some(5))
@@ -160,7 +162,7 @@ fn ratings_map_stars_bind_kiosk_counters_and_deduplicate() {
         scale_max: Some(10),
         ..RatingInput::default()
     };
-    let e = intake.rating(&bad, &device, NOW).unwrap_err();
+    let e = intake.rating(&bad, &device, rated_at).unwrap_err();
     assert!(
         e.to_string()
             .contains("no rating scale with scale_max = 10"),
@@ -172,16 +174,19 @@ fn ratings_map_stars_bind_kiosk_counters_and_deduplicate() {
         scale_max: Some(5),
         ..RatingInput::default()
     };
-    assert!(intake.rating(&both, &device, NOW).is_err());
+    assert!(intake.rating(&both, &device, rated_at).is_err());
     let long = RatingInput {
         level: Some("satisfied".into()),
         comment: "x".repeat(501),
         client_id: Some("bad id!".into()),
         ..RatingInput::default()
     };
-    let e = intake.rating(&long, &device, NOW).unwrap_err();
+    let e = intake.rating(&long, &device, rated_at).unwrap_err();
     let fields: Vec<&str> = e.errors.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["comment", "client_id"]);
+    // The same tap received a month later is refused: it would rewrite a reviewed month.
+    let e = intake.rating(&tap, &kiosk, NOW).unwrap_err();
+    assert!(e.to_string().contains("older than 7 days"), "{e}");
 }
 
 const TICKETS_CSV: &str = "\u{feff}So phieu;Linh vuc;Gio lay so;Gio goi;Quay;Gio xong

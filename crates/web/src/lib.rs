@@ -119,6 +119,12 @@ pub fn app(state: AppState) -> Router {
     };
     let request_timeout =
         Duration::from_secs_f64(state.config().server.request_timeout_s.clamp(0.1, 86_400.0));
+    // Data answers are never kept by a browser or a proxy cache (ratings, visits, people in
+    // the picture); a handler that sets its own Cache-Control keeps it.
+    let api = api.route_layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
     api.method_not_allowed_fallback(method_not_allowed)
         .fallback_service(statics)
         // Slow bodies and stuck handlers end with 408; a live stream only has to start.

@@ -247,9 +247,15 @@ async fn list_tickets(
 
 async fn list_ratings(
     State(state): State<AppState>,
-    _: RequireRole<role::Viewer>,
+    RequireRole { principal, .. }: RequireRole<role::Viewer>,
     ApiQuery(q): ApiQuery<RangeParams>,
 ) -> Result<Response, ApiError> {
+    // Citizens' own words are for reviewers and admins only; viewers and read tokens see the
+    // scores.
+    let comments = matches!(
+        principal.role(),
+        Some(hallwatch_store::Role::Reviewer | hallwatch_store::Role::Admin)
+    );
     let (from, to) = range(&state, &q)?;
     let site = state.config().site.id.clone();
     let rows = state
@@ -261,7 +267,8 @@ async fn list_ratings(
         .map(|r| {
             json!({
                 "t": r.t, "counter": r.counter, "ticket": r.ticket, "level": r.level.as_str(),
-                "score": r.score, "scale_max": r.scale_max, "comment": r.comment,
+                "score": r.score, "scale_max": r.scale_max,
+                "comment": if comments { Some(r.comment.as_str()) } else { None },
                 "device": r.device,
             })
         })

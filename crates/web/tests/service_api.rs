@@ -279,6 +279,53 @@ async fn kiosk_ratings_are_bound_deduplicated_and_rate_limited() {
 }
 
 #[tokio::test]
+async fn rating_comments_are_for_reviewers_and_old_ratings_refused() {
+    let h = Harness::new();
+    let device = h.token("ratings");
+    let rate = |t: f64, id: &str| {
+        json!({"level": "dissatisfied", "counter": 2, "t": t, "client_id": id,
+               "comment": "Chờ lâu quá, anh Nguyễn Văn A ở quầy 2"})
+    };
+    let (s, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/ratings",
+        &device,
+        Some(rate(T0 - 60.0, "c1")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Dated weeks back (a device whose clock or queue is wrong): refused, saying why.
+    let (s, b, _) = send(
+        h.app(),
+        Method::POST,
+        "/api/v1/ratings",
+        &device,
+        Some(rate(T0 - 40.0 * 86_400.0, "c2")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b.to_string().contains("older than 7 days"), "{b}");
+
+    let list = "/api/v1/ratings?from=2026-10-05&to=2026-10-05";
+    let viewer = h.login("viewer").await;
+    let (s, b, headers) = send(h.app(), Method::GET, list, &viewer, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b.as_array().unwrap().len(), 1, "{b}");
+    assert!(b[0]["comment"].is_null(), "viewers see no comment: {b}");
+    assert_eq!(
+        headers[header::CACHE_CONTROL],
+        "no-store",
+        "data is never cached"
+    );
+    let (_, b, _) = send(h.app(), Method::GET, list, &h.token("read"), None).await;
+    assert!(b[0]["comment"].is_null(), "nor do read tokens: {b}");
+    let reviewer = h.login("reviewer").await;
+    let (_, b, _) = send(h.app(), Method::GET, list, &reviewer, None).await;
+    assert_eq!(b[0]["comment"], "Chờ lâu quá, anh Nguyễn Văn A ở quầy 2");
+}
+
+#[tokio::test]
 async fn the_monthly_review_is_for_reviewers() {
     let h = Harness::new();
     let kiosk = h.token("kiosk");
