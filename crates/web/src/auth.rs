@@ -706,6 +706,21 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Runs `f` (which hashes a password) on the store once one of the [`HASH_SLOTS`] is free.
+async fn with_hash_slot<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut hallwatch_store::Store) -> Result<T, ApiError> + Send + 'static,
+{
+    let _slot = state
+        .inner
+        .hash_slots
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    state.db().run(f).await
+}
+
 pub(crate) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -734,18 +749,7 @@ pub(crate) async fn login(
     }
     let LoginRequest { username, password } = req;
     let name = username.clone();
-    let user = {
-        let _slot = state
-            .inner
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
-        state
-            .db()
-            .run(move |st| Ok(st.verify_password(&name, &password)?))
-            .await?
-    };
+    let user = with_hash_slot(&state, move |st| Ok(st.verify_password(&name, &password)?)).await?;
     let Some(user) = user else {
         state.metrics().login_failed();
         tracing::warn!(%ip, user = %username, "failed login");
@@ -810,23 +814,13 @@ pub(crate) async fn change_own_password(
         ));
     }
     let name = user.username.clone();
-    let ok = {
-        let _slot = state
-            .inner
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(ApiError::internal)?;
-        state
-            .db()
-            .run(move |st| {
-                if st.verify_password(&name, &req.current)?.is_none() {
-                    return Ok(false);
-                }
-                Ok(st.set_password(&name, &req.new)?)
-            })
-            .await?
-    };
+    let ok = with_hash_slot(&state, move |st| {
+        if st.verify_password(&name, &req.current)?.is_none() {
+            return Ok(false);
+        }
+        Ok(st.set_password(&name, &req.new)?)
+    })
+    .await?;
     if !ok {
         state.metrics().login_failed();
         tracing::warn!(%ip, user = %user.username, "wrong current password on a password change");

@@ -569,12 +569,14 @@ fn from_ip(req: &mut axum::http::Request<axum::body::Body>, ip: &str) {
         .insert(axum::extract::ConnectInfo(addr));
 }
 
-async fn login_from(
-    h: &Harness,
+/// A login request arriving from `ip`, with an `X-Forwarded-For` header when `forwarded` is
+/// not empty.
+fn login_request(
     ip: &str,
+    forwarded: &str,
     user: &str,
     password: &str,
-) -> (StatusCode, serde_json::Value, axum::http::HeaderMap) {
+) -> axum::http::Request<axum::body::Body> {
     let mut req = request(
         Method::POST,
         "/api/v1/login",
@@ -582,7 +584,22 @@ async fn login_from(
         Some(json!({"username": user, "password": password})),
     );
     from_ip(&mut req, ip);
-    run(h.app(), req).await
+    if !forwarded.is_empty() {
+        req.headers_mut().insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_str(forwarded).unwrap(),
+        );
+    }
+    req
+}
+
+async fn login_from(
+    h: &Harness,
+    ip: &str,
+    user: &str,
+    password: &str,
+) -> (StatusCode, serde_json::Value, axum::http::HeaderMap) {
+    run(h.app(), login_request(ip, "", user, password)).await
 }
 
 #[tokio::test]
@@ -1099,17 +1116,8 @@ async fn forged_forwarded_for_does_not_dodge_the_limit() {
     // A client on the LAN (not a trusted proxy) writes a new X-Forwarded-For on every try.
     let mut statuses = Vec::new();
     for k in 0..6 {
-        let mut req = request(
-            Method::POST,
-            "/api/v1/login",
-            &Auth::None,
-            Some(json!({"username": "viewer", "password": "wrong-password"})),
-        );
-        from_ip(&mut req, "10.3.3.3");
-        req.headers_mut().insert(
-            "x-forwarded-for",
-            axum::http::HeaderValue::from_str(&format!("203.0.113.{k}")).unwrap(),
-        );
+        let forged = format!("203.0.113.{k}");
+        let req = login_request("10.3.3.3", &forged, "viewer", "wrong-password");
         statuses.push(run(h.app(), req).await.0);
     }
     assert_eq!(
@@ -1129,18 +1137,12 @@ async fn forged_forwarded_for_does_not_dodge_the_limit() {
         "[server]\nlogin_max_failures = 3\nlogin_window_s = 60\ntrusted_proxies = [\"10.9.9.9\"]",
     );
     let via_proxy = |client: &str, password: &str| {
-        let mut req = request(
-            Method::POST,
-            "/api/v1/login",
-            &Auth::None,
-            Some(json!({"username": "viewer", "password": password})),
-        );
-        from_ip(&mut req, "10.9.9.9");
-        req.headers_mut().insert(
-            "x-forwarded-for",
-            axum::http::HeaderValue::from_str(&format!("6.6.6.6, {client}")).unwrap(),
-        );
-        req
+        login_request(
+            "10.9.9.9",
+            &format!("6.6.6.6, {client}"),
+            "viewer",
+            password,
+        )
     };
     for _ in 0..3 {
         run(h.app(), via_proxy("10.4.4.4", "wrong-password")).await;
