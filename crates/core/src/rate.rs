@@ -26,8 +26,8 @@ impl RateSignal {
         Self::default()
     }
 
-    /// Keeps the active rate on until stream time `t` (never shortens an earlier request made
-    /// at a later stream time, unless time went back: a looped file or a restarted camera).
+    /// Keeps the active rate on until stream time `t`; the latest call wins, so a stream whose
+    /// time went back (a looped file, a restarted camera) is not held at the old deadline.
     pub fn active_until(&self, t: f64) {
         if t.is_nan() {
             return;

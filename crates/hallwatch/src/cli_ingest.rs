@@ -212,35 +212,27 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     if ingest.cameras().is_empty() {
         anyhow::bail!("the config has no enabled camera");
     }
-    // The adaptive analysis rate: the consumer raises a camera's rate while people move near
-    // its zones; the detector pool skips frames in front of the detector accordingly.
-    let rate_signals: HashMap<String, RateSignal> = ingest
-        .cameras()
-        .iter()
-        .map(|c| (c.id().to_string(), RateSignal::new()))
-        .collect();
-    let active_hold: HashMap<String, f64> = cfg
-        .cameras
-        .iter()
-        .map(|c| (c.id.clone(), c.analysis.active_hold_s))
-        .collect();
-    let inputs: Vec<CameraInput> = ingest
+    // The adaptive analysis rate: the detector pool skips frames in front of the detector by
+    // each camera's decimator; the consumer raises its signal (for the camera's hold) while
+    // people move near its zones.
+    let (inputs, rate_signals): (Vec<CameraInput>, HashMap<String, (RateSignal, f64)>) = ingest
         .cameras()
         .iter()
         .filter_map(|c| {
             let conf = cfg.cameras.iter().find(|k| k.id == c.id().as_str())?;
-            Some(CameraInput {
+            let signal = RateSignal::new();
+            let input = CameraInput {
                 camera: c.id().clone(),
                 frames: c.frames().clone(),
                 config: conf.detect.clone(),
-                rate: Decimator::new(
-                    conf.analysis.fps,
-                    conf.analysis.active_fps,
-                    rate_signals.get(c.id().as_str())?.clone(),
-                ),
-            })
+                rate: Decimator::new(conf.analysis.fps, conf.analysis.active_fps, signal.clone()),
+            };
+            Some((
+                input,
+                (c.id().to_string(), (signal, conf.analysis.active_hold_s)),
+            ))
         })
-        .collect();
+        .unzip();
     let (tx, rx) = crossbeam_channel::bounded::<Detected>(64);
     let pool = DetectorPool::start(
         &model,
@@ -338,9 +330,8 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 let events =
                     zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
                 if zones.moving_near_zones()
-                    && let Some(signal) = rate_signals.get(&cam)
+                    && let Some((signal, hold)) = rate_signals.get(&cam)
                 {
-                    let hold = active_hold.get(&cam).copied().unwrap_or(2.0);
                     signal.active_until(t + hold);
                 }
                 let day_before = metrics.day();
