@@ -46,6 +46,10 @@ function render(s) {
   document.getElementById("within-target").textContent = fmtPct(s.today.within_target);
   renderCounters(document.getElementById("counters"), s.counters);
   renderCameras(document.getElementById("cameras"), s.cameras);
+  const storage = s.storage || {};
+  const box = document.getElementById("storage");
+  box.hidden = !storage.failing;
+  box.textContent = storage.failing ? t("storage.failing", { n: storage.pending || 0 }) : "";
   document.getElementById("updated").textContent = fmtClock(s.t);
   document.getElementById("seq").textContent = String(s.seq);
   if (today && s.today.arrivals_by_hour && s.today.arrivals_by_hour.length === 24) {

@@ -460,6 +460,20 @@ impl AlertEngine {
                     );
                 }
             }
+            AlertKind::StoreFailing => {
+                let failing = hall.storage.failing;
+                out.insert(
+                    Target::default(),
+                    Sample {
+                        name: site_name,
+                        value: Some(hall.storage.pending as f64),
+                        on: failing,
+                        calm: !failing,
+                        activity: None,
+                        ratings: None,
+                    },
+                );
+            }
             AlertKind::CameraDown => {
                 for cam in &hall.cameras {
                     let id = cam.camera.as_str();

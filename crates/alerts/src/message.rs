@@ -209,6 +209,7 @@ fn unit(kind: AlertKind) -> &'static str {
         AlertKind::PredictedWait => "minutes",
         AlertKind::CameraDown => "seconds",
         AlertKind::Satisfaction => "share",
+        AlertKind::StoreFailing => "records",
     }
 }
 
@@ -259,6 +260,8 @@ pub fn title(n: &Notice, lang: Language) -> String {
         (Language::En, AlertKind::CameraDown) => "Camera down".into(),
         (Language::Vi, AlertKind::Satisfaction) => "Mức độ hài lòng thấp".into(),
         (Language::En, AlertKind::Satisfaction) => "Low satisfaction".into(),
+        (Language::Vi, AlertKind::StoreFailing) => "Không ghi được dữ liệu".into(),
+        (Language::En, AlertKind::StoreFailing) => "Event store refuses writes".into(),
     }
 }
 
@@ -340,6 +343,14 @@ fn value_line(n: &Notice, lang: Language) -> String {
                 percent(level)
             )
         }
+        (Language::Vi, AlertKind::StoreFailing) => format!(
+            "Bản ghi đang chờ ghi trong bộ nhớ: {} (ổ đĩa đầy hoặc lỗi ghi; xem /healthz và nhật ký)",
+            round(n.value.max(n.peak))
+        ),
+        (Language::En, AlertKind::StoreFailing) => format!(
+            "Records waiting in memory: {} (full disk or write errors; see /healthz and the log)",
+            round(n.value.max(n.peak))
+        ),
     }
 }
 

@@ -311,8 +311,13 @@ struct Route {
 }
 
 struct ActiveEntry {
+    /// The stored alert; 0 while the store refused it (see `unstored`).
     id: i64,
     notice: Notice,
+    /// The alert as it should be stored, while the event store refuses writes (a full disk
+    /// raises `store_failing` exactly then): the notice goes out anyway and the alert is
+    /// stored at its next event.
+    unstored: Option<NewAlert>,
 }
 
 /// The retained MQTT state: the active alerts of the hall.
@@ -519,35 +524,61 @@ impl Core {
                     value: Some(ev.value),
                     message,
                 };
-                let site = self.site.clone();
-                let id = db(&self.store, move |s| s.insert_alert(&site, &new)).await?;
+                let (id, unstored) = match self.store_alert(new.clone()).await {
+                    Ok(id) => (id, None),
+                    Err(e) => {
+                        tracing::error!(
+                            error = %e, rule = %ev.rule,
+                            "alerts: alert not stored; notified anyway and stored once the store takes writes"
+                        );
+                        (0, Some(new))
+                    }
+                };
                 let notice = Notice::from_event(ev, id);
                 self.active.insert(
                     key,
                     ActiveEntry {
                         id,
                         notice: notice.clone(),
+                        unstored,
                     },
                 );
                 self.publish_state();
                 notice
             }
             EventKind::Renotify => {
-                let Some(entry) = self.active.get_mut(&key) else {
+                let Some(entry) = self.active.get(&key) else {
                     return Err(AlertsError::UnknownAlert(ev.rule.clone()));
                 };
-                let id = entry.id;
-                entry.notice = Notice::from_event(ev, id);
-                let peak = ev.peak;
-                let acknowledged = db(&self.store, move |s| {
-                    if peak.is_finite() {
-                        s.set_alert_peak(id, peak)?;
+                let mut id = entry.id;
+                if let Some(new) = entry.unstored.clone()
+                    && let Ok(stored) = self.store_alert(new).await
+                    && let Some(entry) = self.active.get_mut(&key)
+                {
+                    id = stored;
+                    entry.id = stored;
+                    entry.unstored = None;
+                }
+                if let Some(entry) = self.active.get_mut(&key) {
+                    entry.notice = Notice::from_event(ev, id);
+                }
+                if id != 0 {
+                    let peak = ev.peak;
+                    let acknowledged = db(&self.store, move |s| {
+                        if peak.is_finite() {
+                            s.set_alert_peak(id, peak)?;
+                        }
+                        Ok(s.alert(id)?.and_then(|a| a.acknowledged).is_some())
+                    })
+                    .await;
+                    match acknowledged {
+                        Ok(true) => return Ok(()),
+                        Ok(false) => {}
+                        Err(e) => tracing::error!(
+                            error = %e, alert = id,
+                            "alerts: cannot read the alert's acknowledgement; notifying again"
+                        ),
                     }
-                    Ok(s.alert(id)?.and_then(|a| a.acknowledged).is_some())
-                })
-                .await?;
-                if acknowledged {
-                    return Ok(());
                 }
                 Notice::from_event(ev, id)
             }
@@ -555,15 +586,29 @@ impl Core {
                 let Some(entry) = self.active.remove(&key) else {
                     return Err(AlertsError::UnknownAlert(ev.rule.clone()));
                 };
-                let id = entry.id;
-                let (peak, t) = (ev.peak, ev.t);
-                db(&self.store, move |s| {
-                    if peak.is_finite() {
-                        s.set_alert_peak(id, peak)?;
+                let mut id = entry.id;
+                if let Some(new) = entry.unstored {
+                    match self.store_alert(new).await {
+                        Ok(stored) => id = stored,
+                        Err(e) => tracing::error!(
+                            error = %e, rule = %ev.rule,
+                            "alerts: resolved alert not stored: the event store still refuses writes"
+                        ),
                     }
-                    s.resolve_alert(id, t)
-                })
-                .await?;
+                }
+                if id != 0 {
+                    let (peak, t) = (ev.peak, ev.t);
+                    if let Err(e) = db(&self.store, move |s| {
+                        if peak.is_finite() {
+                            s.set_alert_peak(id, peak)?;
+                        }
+                        s.resolve_alert(id, t)
+                    })
+                    .await
+                    {
+                        tracing::error!(error = %e, alert = id, "alerts: the alert's end not stored");
+                    }
+                }
                 self.publish_state();
                 Notice::from_event(ev, id)
             }
@@ -573,13 +618,25 @@ impl Core {
             if !accepts(&route.cfg, ev) {
                 continue;
             }
-            let new = NewDelivery {
-                alert: notice.alert_id,
-                channel: route.cfg.id.clone(),
-                event: notice.event,
-                created: now(),
+            // Notified even when the store cannot record the delivery (delivery 0): a
+            // notification matters more than its bookkeeping.
+            let delivery = if notice.alert_id == 0 {
+                0
+            } else {
+                let new = NewDelivery {
+                    alert: notice.alert_id,
+                    channel: route.cfg.id.clone(),
+                    event: notice.event,
+                    created: now(),
+                };
+                match db(&self.store, move |s| s.insert_delivery(&new)).await {
+                    Ok(id) => id,
+                    Err(e) => {
+                        tracing::error!(error = %e, channel = %route.cfg.id, "alerts: delivery not stored; notifying anyway");
+                        0
+                    }
+                }
             };
-            let delivery = db(&self.store, move |s| s.insert_delivery(&new)).await?;
             let _ = route.tx.send(Job {
                 delivery,
                 attempts: 0,
@@ -587,6 +644,12 @@ impl Core {
             });
         }
         Ok(())
+    }
+
+    /// Stores a raised alert; its id.
+    async fn store_alert(&self, new: NewAlert) -> Result<i64, AlertsError> {
+        let site = self.site.clone();
+        db(&self.store, move |s| s.insert_alert(&site, &new)).await
     }
 
     /// Updates the state every MQTT channel keeps retained.
@@ -728,10 +791,11 @@ impl Worker {
             }
         };
         let delivery = job.delivery;
-        if let Err(e) = db(&self.store, move |s| {
-            s.record_delivery_attempt(delivery, &attempt)
-        })
-        .await
+        if delivery != 0
+            && let Err(e) = db(&self.store, move |s| {
+                s.record_delivery_attempt(delivery, &attempt)
+            })
+            .await
         {
             tracing::error!(error = %e, delivery, "alerts: delivery attempt not stored");
         }

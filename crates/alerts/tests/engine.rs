@@ -518,3 +518,37 @@ fn manifest_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
+
+#[test]
+fn a_store_refusing_writes_is_alerted_with_the_records_waiting() {
+    let rule = AlertRule {
+        severity: Severity::Critical,
+        for_s: 30.0,
+        clear_for_s: 10.0,
+        working_hours: false,
+        ..AlertRule::new("luu-tru", AlertKind::StoreFailing)
+    };
+    let mut e = engine(vec![rule]);
+    let t0 = MONDAY + 3.0 * H; // at night too
+    let failing = |t: f64| {
+        let mut h = hall(0.0);
+        h.storage.failing = t >= t0 + 100.0 && t < t0 + 300.0;
+        h.storage.pending = if h.storage.failing {
+            (t - t0) as u64
+        } else {
+            0
+        };
+        h
+    };
+    let events = run(&mut e, t0, t0 + 500.0, 10.0, failing);
+    assert_eq!(
+        kinds(&events),
+        [
+            (EventKind::Triggered, t0 + 130.0),
+            (EventKind::Resolved, t0 + 310.0)
+        ]
+    );
+    assert_eq!(events[0].value, 130.0, "records waiting");
+    assert_eq!(events[0].target, Target::default(), "the whole hall");
+    assert_eq!(events[1].peak, 290.0);
+}

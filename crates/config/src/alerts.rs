@@ -16,6 +16,7 @@
 //! | `counter_unattended` | counter idle or staff absent while `min_waiting` people wait | — | `zone` (a counter zone), or every counter when empty |
 //! | `camera_down` | camera not running | — | `camera`, or every camera when empty |
 //! | `satisfaction` | share of satisfied ratings over `window_s` (0..1), with at least `min_ratings` ratings | share, alert when below | the hall |
+//! | `store_failing` | the event store refuses writes (full disk, I/O errors); records wait in memory | — | the hall |
 //!
 //! ```toml
 //! [alerts]
@@ -35,6 +36,13 @@
 //! kind = "camera_down"
 //! severity = "critical"
 //! for_s = 120
+//! working_hours = false
+//!
+//! [[alerts.rules]]
+//! id = "luu-tru-loi"
+//! kind = "store_failing"
+//! severity = "critical"
+//! for_s = 30
 //! working_hours = false
 //!
 //! [[alerts.channels]]
@@ -104,16 +112,19 @@ pub enum AlertKind {
     CameraDown,
     /// Share of satisfied ratings over a window below `trigger`.
     Satisfaction,
+    /// The event store refusing writes (full disk, I/O errors): records wait in memory.
+    StoreFailing,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::QueueLength,
         AlertKind::PredictedWait,
         AlertKind::CounterUnattended,
         AlertKind::CameraDown,
         AlertKind::Satisfaction,
+        AlertKind::StoreFailing,
     ];
 
     /// The name as written in the config and stored, e.g. `queue_length`.
@@ -124,6 +135,7 @@ impl AlertKind {
             AlertKind::CounterUnattended => "counter_unattended",
             AlertKind::CameraDown => "camera_down",
             AlertKind::Satisfaction => "satisfaction",
+            AlertKind::StoreFailing => "store_failing",
         }
     }
 

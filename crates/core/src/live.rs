@@ -31,6 +31,31 @@ pub struct HallState {
     pub cameras: Vec<CameraHealth>,
     /// Figures for the local day so far.
     pub today: TodayFigures,
+    /// Whether the event store takes writes.
+    #[serde(default)]
+    pub storage: StorageHealth,
+}
+
+/// The event store's writer: whether the database takes writes, and what it has written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StorageHealth {
+    /// True while the database refuses writes (full disk, I/O errors) or records wait in
+    /// memory for a retry.
+    pub failing: bool,
+    /// When writes began failing (Unix seconds).
+    pub failing_since: Option<f64>,
+    /// Records waiting in memory for the database.
+    pub pending: u64,
+    /// Records given up since the start: the in-memory backlog was full.
+    pub dropped: u64,
+    /// Records the database rejected (or refused while their sender waited).
+    pub failed: u64,
+    /// Failed commit attempts since the start.
+    pub commit_failures: u64,
+    /// Records committed since the start.
+    pub records: u64,
+    /// Transactions committed since the start.
+    pub batches: u64,
 }
 
 /// One zone now.

@@ -130,6 +130,20 @@ fn write_outages(
     }
 }
 
+/// The writer's counters as the live state carries them.
+fn storage_health(s: &hallwatch_store::WriterStats) -> hallwatch_core::StorageHealth {
+    hallwatch_core::StorageHealth {
+        failing: !s.healthy(),
+        failing_since: s.failing_since,
+        pending: s.pending,
+        dropped: s.dropped,
+        failed: s.failed,
+        commit_failures: s.commit_failures,
+        records: s.records,
+        batches: s.batches,
+    }
+}
+
 fn empty_snapshot(t: f64) -> HallSnapshot {
     HallSnapshot {
         t,
@@ -452,6 +466,12 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         let health = ingest.health();
         write_outages(&health, &mut outages_written, &store_writer);
         *health_now.lock().unwrap_or_else(|p| p.into_inner()) = health.clone();
+        // The writer logs when the database refuses writes and when it takes them again.
+        let storage = storage_health(&store_writer.stats());
+        builder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_storage(storage);
         if let Some(publish) = &publish {
             let latest = hall.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let now = unix_seconds(std::time::SystemTime::now());

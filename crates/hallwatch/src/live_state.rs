@@ -7,8 +7,8 @@ use chrono::{TimeZone, Timelike};
 use chrono_tz::Tz;
 use hallwatch_config::{Config, ZoneConfig, ZoneRole};
 use hallwatch_core::{
-    CameraHealth, CounterActivity, CounterState as LiveCounter, HallState, TodayFigures,
-    WaitPrediction, ZoneState,
+    CameraHealth, CounterActivity, CounterState as LiveCounter, HallState, StorageHealth,
+    TodayFigures, WaitPrediction, ZoneState,
 };
 use hallwatch_predict::{Method, Prediction};
 use hallwatch_zones::{CounterState, HallSnapshot, ZoneEvent};
@@ -25,6 +25,7 @@ pub struct StateBuilder {
     seq: u64,
     last_signature: String,
     last_publish_t: f64,
+    storage: StorageHealth,
     /// Publish at least this often even without a change (seconds of stream time), so clients
     /// see the clock and camera rates move.
     pub heartbeat_s: f64,
@@ -48,6 +49,7 @@ impl StateBuilder {
             seq: 0,
             last_signature: String::new(),
             last_publish_t: f64::NEG_INFINITY,
+            storage: StorageHealth::default(),
             heartbeat_s: 5.0,
         }
     }
@@ -80,6 +82,11 @@ impl StateBuilder {
                 self.arrivals += 1;
             }
         }
+    }
+
+    /// The event store's health, for the states built from now on.
+    pub fn set_storage(&mut self, storage: StorageHealth) {
+        self.storage = storage;
     }
 
     fn zone(&self, id: &str) -> Option<&ZoneConfig> {
@@ -175,6 +182,7 @@ impl StateBuilder {
             prediction,
             cameras,
             today,
+            storage: self.storage.clone(),
         };
         let signature = signature(&state);
         if signature == self.last_signature && t - self.last_publish_t < self.heartbeat_s {
@@ -191,7 +199,8 @@ impl StateBuilder {
 }
 
 /// What counts as a change: counts, smoothed lengths to 0.1, counter states and served, the
-/// prediction to 10 s, camera states and errors, today's counters — not clocks or rates.
+/// prediction to 10 s, camera states and errors, today's counters, whether the store takes
+/// writes — not clocks or rates.
 fn signature(s: &HallState) -> String {
     use std::fmt::Write;
     let mut out = format!("{}|{:.1}|", s.waiting_now, s.waiting_smoothed);
@@ -209,8 +218,13 @@ fn signature(s: &HallState) -> String {
     }
     let _ = write!(
         out,
-        "{}:{}:{}",
-        s.today.arrivals, s.today.served, s.today.abandoned
+        "{}:{}:{}|{}:{}:{}",
+        s.today.arrivals,
+        s.today.served,
+        s.today.abandoned,
+        s.storage.failing,
+        s.storage.dropped,
+        s.storage.failed
     );
     out
 }

@@ -533,7 +533,14 @@ impl Store {
                 detail: "empty rule id".into(),
             });
         }
-        self.conn
+        // In its own transaction: with RETURNING in autocommit mode the commit happens when
+        // the statement is reset after its row was read, and a failed commit (full disk)
+        // would go unnoticed — the id of a row that was never stored.
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| crate::error::sql_err(&self.path, "inserting an alert", e))?;
+        let id = tx
             .prepare_cached(
                 "INSERT INTO alerts (site, rule, kind, severity, camera, zone, counter, \
                      triggered, value, peak, message) \
@@ -561,7 +568,9 @@ impl Store {
                     |r| r.get(0),
                 )
             })
-            .map_err(|e| self.err("inserting an alert", e))
+            .and_then(|id: i64| tx.commit().map(|()| id))
+            .map_err(|e| crate::error::sql_err(&self.path, "inserting an alert", e))?;
+        Ok(id)
     }
 
     /// Sets the worst value seen while alert `id` is active. False when there is no such
@@ -683,7 +692,12 @@ impl Store {
     /// Queues a notification (state pending, first try at `created`) and returns its id.
     pub fn insert_delivery(&mut self, d: &NewDelivery) -> Result<i64, StoreError> {
         finite("delivery", "created", d.created)?;
-        self.conn
+        // Its own transaction, so a failed commit is seen (see `insert_alert`).
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| crate::error::sql_err(&self.path, "queuing a notification", e))?;
+        let id = tx
             .prepare_cached(
                 "INSERT INTO alert_deliveries (alert, channel, event, state, attempts, \
                      next_try, created) \
@@ -695,7 +709,9 @@ impl Store {
                     |r| r.get(0),
                 )
             })
-            .map_err(|e| self.err("queuing a notification", e))
+            .and_then(|id: i64| tx.commit().map(|()| id))
+            .map_err(|e| crate::error::sql_err(&self.path, "queuing a notification", e))?;
+        Ok(id)
     }
 
     /// Records one attempt at delivery `id`: one more attempt, then delivered, pending until

@@ -134,6 +134,18 @@ pub enum StoreError {
         last_error: String,
     },
 
+    /// The database refuses writes (full disk, I/O error): records sent without waiting are
+    /// kept in memory and retried. Reported by [`crate::StoreWriter::flush`] meanwhile.
+    #[error("event store {}: {count} records wait in memory because the database refuses writes; last error: {last_error}", path.display())]
+    WritesPending {
+        /// The database file.
+        path: PathBuf,
+        /// How many wait.
+        count: u64,
+        /// What the database said.
+        last_error: String,
+    },
+
     /// A stored row could not be turned back into its Rust type.
     #[error("event store {}: table {table}, row {row}: {detail}", path.display())]
     Decode {

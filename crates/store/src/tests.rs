@@ -1000,3 +1000,170 @@ fn the_writer_applies_retention_when_it_starts_and_on_schedule() {
     drop(writer);
     handle.close().unwrap();
 }
+
+/// A small tmpfs file system mounted on a fresh folder, unmounted on drop: a real full disk.
+/// `None` when this process may not mount (not root); the caller says it skipped.
+struct SmallFs {
+    dir: TempDir,
+}
+
+impl SmallFs {
+    fn mount(kib: u32) -> Option<SmallFs> {
+        let dir = TempDir::new().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            // Root must be able to: a silent skip would hide a broken test machine.
+            let root = std::process::Command::new("id")
+                .arg("-u")
+                .output()
+                .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+            assert!(!root, "cannot mount a tmpfs as root");
+            eprintln!("skipped: mounting a small file system needs root");
+            return None;
+        }
+        Some(SmallFs { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a ballast file until the file system is full.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.path().join("ballast");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![7u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_full_disk_keeps_records_in_memory_and_writes_them_when_space_returns() {
+    let Some(fs) = SmallFs::mount(8192) else {
+        return;
+    };
+    let path = fs.path().join("hallwatch.db");
+    let (writer, handle) = Store::open(&path)
+        .unwrap()
+        .writer(
+            SITE,
+            WriterOptions {
+                linger: Duration::from_millis(5),
+                retry_initial: Duration::from_millis(50),
+                retry_max: Duration::from_millis(200),
+                ..WriterOptions::default()
+            },
+        )
+        .unwrap();
+    writer
+        .send_and_wait(Record::ZoneSample(sample("w", T0)))
+        .unwrap();
+    let ballast = fs.fill();
+    // Far more than the WAL's free pages hold: the database must refuse them.
+    let sent = 20_000;
+    for i in 1..sent {
+        writer
+            .send(Record::ZoneSample(sample("w", T0 + i as f64)))
+            .unwrap();
+    }
+    wait_for("the writer to see the full disk", || {
+        let s = writer.stats();
+        s.failing_since.is_some() && s.pending > 0
+    });
+    let s = writer.stats();
+    assert!(!s.healthy() && s.commit_failures > 0, "{s:?}");
+    assert!(
+        s.last_error.as_deref().unwrap_or("").contains("full"),
+        "{s:?}"
+    );
+    assert!(
+        matches!(writer.flush(), Err(StoreError::WritesPending { count, .. }) if count > 0),
+        "a flush says records wait"
+    );
+    // A sender who waits is told at once, not blocked.
+    assert!(
+        writer
+            .send_and_wait(Record::ZoneSample(sample("x", T0)))
+            .is_err()
+    );
+    // Space returns: everything kept is written, in order, nothing lost.
+    std::fs::remove_file(ballast).unwrap();
+    wait_for("the backlog to be written", || writer.stats().healthy());
+    writer.flush().unwrap();
+    let s = writer.stats();
+    assert_eq!((s.pending, s.dropped), (0, 0), "{s:?}");
+    let store = handle.close().unwrap();
+    assert_eq!(store.counts(SITE).unwrap().zone_samples, sent as u64);
+    store.integrity_check().unwrap();
+}
+
+#[test]
+fn a_full_backlog_drops_the_oldest_and_says_so() {
+    let Some(fs) = SmallFs::mount(8192) else {
+        return;
+    };
+    let path = fs.path().join("hallwatch.db");
+    let (writer, handle) = Store::open(&path)
+        .unwrap()
+        .writer(
+            SITE,
+            WriterOptions {
+                linger: Duration::from_millis(5),
+                backlog_max: 1000,
+                retry_initial: Duration::from_millis(50),
+                retry_max: Duration::from_millis(100),
+                ..WriterOptions::default()
+            },
+        )
+        .unwrap();
+    writer
+        .send_and_wait(Record::ZoneSample(sample("w", T0)))
+        .unwrap();
+    let ballast = fs.fill();
+    let sent = 20_000u64;
+    for i in 1..sent {
+        writer
+            .send(Record::ZoneSample(sample("w", T0 + i as f64)))
+            .unwrap();
+    }
+    wait_for("the backlog to overflow", || writer.stats().dropped > 0);
+    std::fs::remove_file(ballast).unwrap();
+    wait_for("the backlog to be written", || writer.stats().healthy());
+    let s = writer.stats();
+    match writer.flush() {
+        Err(StoreError::RecordsLost { count, .. }) => assert_eq!(count, s.dropped),
+        other => panic!("the drops must be reported: {other:?}"),
+    }
+    writer.flush().unwrap();
+    let store = handle.close().unwrap();
+    let stored = store.counts(SITE).unwrap().zone_samples;
+    assert_eq!(stored + s.dropped, sent, "{s:?}");
+    assert!(s.pending == 0 && s.dropped > 0, "{s:?}");
+}

@@ -4,8 +4,9 @@ use crate::store::insert_one;
 use crate::{Record, Retention, RetentionReport, Store, StoreError, unix_seconds};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded};
 use rusqlite::{Connection, TransactionBehavior};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,14 @@ pub struct WriterOptions {
     pub retention: Option<Retention>,
     /// How often scheduled retention runs (daily by default).
     pub retention_every: Duration,
+    /// When the database refuses writes (full disk, I/O error, locked), records sent without
+    /// waiting are kept in memory and retried, up to this many; beyond it the oldest are
+    /// dropped, counted in [`WriterStats::dropped`] and reported like lost records.
+    pub backlog_max: usize,
+    /// First pause between retries of a refused backlog; it doubles up to `retry_max`.
+    pub retry_initial: Duration,
+    /// Longest pause between retries.
+    pub retry_max: Duration,
 }
 
 impl Default for WriterOptions {
@@ -35,19 +44,41 @@ impl Default for WriterOptions {
             linger: Duration::from_millis(100),
             retention: None,
             retention_every: Duration::from_secs(24 * 3600),
+            // About 50 MB of typical records: hours of a busy hall's visits and samples.
+            backlog_max: 200_000,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(30),
         }
     }
 }
 
-/// Counters of the writer thread since it started.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counters of the writer thread since it started, and whether the database takes writes now.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriterStats {
     /// Transactions committed.
     pub batches: u64,
     /// Records committed.
     pub records: u64,
-    /// Records that could not be stored (rejected or in a batch that failed to commit).
+    /// Records that could not be stored: rejected by SQLite, or refused while their sender
+    /// waited (the sender was told).
     pub failed: u64,
+    /// Failed commits (each attempt of a batch or of the backlog counts once).
+    pub commit_failures: u64,
+    /// Records held in memory after the database refused them, waiting for a retry.
+    pub pending: u64,
+    /// Records given up because the backlog was full.
+    pub dropped: u64,
+    /// When writes began failing (Unix seconds); `None` while the database takes writes.
+    pub failing_since: Option<f64>,
+    /// What the database said last time a commit failed (kept after recovery).
+    pub last_error: Option<String>,
+}
+
+impl WriterStats {
+    /// True while commits succeed and nothing waits for a retry.
+    pub fn healthy(&self) -> bool {
+        self.failing_since.is_none() && self.pending == 0
+    }
 }
 
 /// Attempts at committing one batch before its records are given up.
@@ -74,6 +105,11 @@ struct Shared {
     batches: AtomicU64,
     records: AtomicU64,
     failed: AtomicU64,
+    commit_failures: AtomicU64,
+    pending: AtomicU64,
+    dropped: AtomicU64,
+    /// (since, last error) while failing; the last error after recovery.
+    failure: Mutex<(Option<f64>, Option<String>)>,
 }
 
 /// The producers' side of the writer: cheap to clone, one per producer thread if wished.
@@ -128,8 +164,9 @@ impl Store {
 
 impl StoreWriter {
     /// Queues `record` and returns without waiting for the commit. Blocks while the queue is
-    /// full (history is never dropped). A record that later fails to commit is logged and
-    /// reported by the next [`StoreWriter::flush`] or [`WriterHandle::close`].
+    /// full. A record the database refuses (full disk) is kept in memory and retried, up to
+    /// [`WriterOptions::backlog_max`]; one rejected for itself, or dropped from a full backlog,
+    /// is logged and reported by the next [`StoreWriter::flush`] or [`WriterHandle::close`].
     pub fn send(&self, record: Record) -> Result<(), StoreError> {
         record.validate()?;
         self.enqueue(Msg::Record(record, None))
@@ -144,7 +181,9 @@ impl StoreWriter {
     }
 
     /// Returns once everything sent before it (by any producer) has been committed, or with
-    /// [`StoreError::RecordsLost`] if fire-and-forget records failed since the last flush.
+    /// [`StoreError::RecordsLost`] if fire-and-forget records failed since the last flush, or
+    /// [`StoreError::WritesPending`] while the database refuses writes and records wait in
+    /// memory for a retry.
     pub fn flush(&self) -> Result<(), StoreError> {
         let (reply, rx) = bounded(1);
         self.enqueue(Msg::Flush(reply))?;
@@ -235,10 +274,20 @@ impl Drop for WriterHandle {
 }
 
 fn stats(shared: &Shared) -> WriterStats {
+    let (failing_since, last_error) = shared
+        .failure
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     WriterStats {
         batches: shared.batches.load(Ordering::Relaxed),
         records: shared.records.load(Ordering::Relaxed),
         failed: shared.failed.load(Ordering::Relaxed),
+        commit_failures: shared.commit_failures.load(Ordering::Relaxed),
+        pending: shared.pending.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        failing_since,
+        last_error,
     }
 }
 
@@ -314,6 +363,151 @@ impl Lost {
     }
 }
 
+/// Records sent without waiting that the database refused, in order, with the retry schedule.
+struct Backlog {
+    records: VecDeque<Record>,
+    max: usize,
+    chunk: usize,
+    retry_at: Option<Instant>,
+    delay: Duration,
+    initial: Duration,
+    max_delay: Duration,
+}
+
+impl Backlog {
+    fn new(options: &WriterOptions) -> Self {
+        let initial = options.retry_initial.max(Duration::from_millis(1));
+        Self {
+            records: VecDeque::new(),
+            max: options.backlog_max.max(1),
+            chunk: options.batch_max.max(1),
+            retry_at: None,
+            delay: initial,
+            initial,
+            max_delay: options.retry_max.max(initial),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn due(&self) -> bool {
+        !self.is_empty() && self.retry_at.is_none_or(|at| Instant::now() >= at)
+    }
+
+    /// Keeps `record` for the next retry; drops the oldest when full (counted, and reported
+    /// like a lost record).
+    fn push(&mut self, record: Record, lost: &mut Lost, shared: &Shared) {
+        if self.records.len() >= self.max && self.records.pop_front().is_some() {
+            let dropped = shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped == 1 || dropped.is_multiple_of(10_000) {
+                tracing::error!(
+                    dropped,
+                    backlog = self.max,
+                    "event store backlog full: the oldest records waiting for the database are dropped"
+                );
+            }
+            lost.add("dropped: the backlog of records waiting for the database was full");
+        }
+        self.records.push_back(record);
+        if self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + self.delay);
+        }
+        shared
+            .pending
+            .store(self.records.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Tries to write everything kept, oldest first, one transaction per chunk. On a refusal
+    /// the rest stays and the next retry waits twice as long (up to the maximum).
+    fn drain(&mut self, store: &mut Store, site: &str, lost: &mut Lost, shared: &Shared) {
+        let before = self.records.len();
+        while !self.records.is_empty() {
+            let n = self.records.len().min(self.chunk);
+            match write_batch(&mut store.conn, site, self.records.iter().take(n)) {
+                Ok(results) => {
+                    let mut stored = 0;
+                    for (_, result) in self.records.drain(..n).zip(results) {
+                        match result {
+                            Ok(()) => stored += 1,
+                            Err(detail) => {
+                                shared.failed.fetch_add(1, Ordering::Relaxed);
+                                tracing::error!(path = %store.path.display(), error = %detail, "event store record rejected");
+                                lost.add(&detail);
+                            }
+                        }
+                    }
+                    shared.batches.fetch_add(1, Ordering::Relaxed);
+                    shared.records.fetch_add(stored, Ordering::Relaxed);
+                    shared
+                        .pending
+                        .store(self.records.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    let detail =
+                        crate::error::sql_err(&store.path, "committing a batch", e).to_string();
+                    shared.commit_failures.fetch_add(1, Ordering::Relaxed);
+                    set_failing(shared, &detail);
+                    tracing::warn!(
+                        path = %store.path.display(), pending = self.records.len(),
+                        retry_in_s = self.delay.as_secs_f64(), error = %detail,
+                        "event store still refuses writes; records kept in memory"
+                    );
+                    self.retry_at = Some(Instant::now() + self.delay);
+                    self.delay = (self.delay * 2).min(self.max_delay);
+                    return;
+                }
+            }
+        }
+        self.retry_at = None;
+        self.delay = self.initial;
+        if recovered(shared) {
+            tracing::warn!(
+                path = %store.path.display(), records = before,
+                "event store takes writes again; the records kept in memory are stored"
+            );
+        }
+    }
+
+    /// At close: whatever could not be written is lost.
+    fn give_up(&mut self, lost: &mut Lost, shared: &Shared) {
+        if self.records.is_empty() {
+            return;
+        }
+        let n = self.records.len();
+        let last = shared
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .1
+            .clone()
+            .unwrap_or_default();
+        tracing::error!(records = n, error = %last, "event store closed with records the database refused");
+        for _ in 0..n {
+            lost.add(&last);
+        }
+        self.records.clear();
+        shared.pending.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Marks the database as refusing writes (since now, unless already).
+fn set_failing(shared: &Shared, detail: &str) {
+    let mut f = shared.failure.lock().unwrap_or_else(|p| p.into_inner());
+    if f.0.is_none() {
+        f.0 = Some(unix_seconds(std::time::SystemTime::now()));
+        tracing::error!(error = %detail, "event store refuses writes; records are kept in memory and retried");
+    }
+    f.1 = Some(detail.to_string());
+}
+
+/// Clears the failing mark; true if it was set.
+fn recovered(shared: &Shared) -> bool {
+    let mut f = shared.failure.lock().unwrap_or_else(|p| p.into_inner());
+    f.0.take().is_some()
+}
+
 fn run(
     mut store: Store,
     site: String,
@@ -323,6 +517,7 @@ fn run(
 ) -> (Store, Result<(), StoreError>) {
     let max = options.batch_max.max(1);
     let mut lost = Lost::default();
+    let mut backlog = Backlog::new(&options);
     // Scheduled retention: at start, then every `retention_every`.
     let mut next_retention = options.retention.map(|_| Instant::now());
     loop {
@@ -336,7 +531,14 @@ fn run(
             }
             next_retention = Some(Instant::now() + options.retention_every);
         }
-        let received = match next_retention {
+        if backlog.due() {
+            backlog.drain(&mut store, &site, &mut lost, &shared);
+        }
+        let wake = match (next_retention, backlog.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let received = match wake {
             Some(at) => match rx.recv_deadline(at) {
                 Ok(m) => Ok(m),
                 Err(RecvTimeoutError::Timeout) => continue,
@@ -346,6 +548,10 @@ fn run(
         };
         let Ok(first) = received else {
             // Every producer and the handle are gone.
+            if !backlog.is_empty() {
+                backlog.drain(&mut store, &site, &mut lost, &shared);
+                backlog.give_up(&mut lost, &shared);
+            }
             let result = lost.take(&store);
             return (store, result);
         };
@@ -366,7 +572,16 @@ fn run(
                 }
             }
         }
-        commit(&mut store, &site, &mut batch, &mut lost, &shared);
+        let closing = matches!(batch.control, Some(Control::Close));
+        commit(
+            &mut store,
+            &site,
+            &mut batch,
+            &mut lost,
+            &shared,
+            &mut backlog,
+            closing,
+        );
         match batch.control.take() {
             None => {}
             Some(Control::Retention { now, policy, reply }) => {
@@ -374,6 +589,7 @@ fn run(
             }
             Some(Control::Close) => {
                 // Nothing can be queued after Close (see `Shared::closed`).
+                backlog.give_up(&mut lost, &shared);
                 let result = lost.take(&store);
                 return (store, result);
             }
@@ -381,14 +597,48 @@ fn run(
     }
 }
 
-fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, shared: &Shared) {
+fn commit(
+    store: &mut Store,
+    site: &str,
+    batch: &mut Batch,
+    lost: &mut Lost,
+    shared: &Shared,
+    backlog: &mut Backlog,
+    closing: bool,
+) {
     let records = std::mem::take(&mut batch.records);
-    if !records.is_empty() {
+    // Someone waits, or the writer closes: try the backlog now rather than at its retry time.
+    if !backlog.is_empty() && (backlog.due() || batch.waiters || closing) {
+        backlog.drain(store, site, lost, shared);
+    }
+    if !backlog.is_empty() {
+        // The database still refuses writes: keep the order, and leave it alone until the
+        // retry is due (the queue keeps draining, so producers never block on a full disk).
+        let detail = format!(
+            "the database refuses writes ({} records waiting): {}",
+            backlog.records.len(),
+            stats(shared).last_error.unwrap_or_default()
+        );
+        for (record, reply) in records {
+            match reply {
+                Some(reply) => {
+                    shared.failed.fetch_add(1, Ordering::Relaxed);
+                    let _ = reply.send(Err(StoreError::Commit {
+                        path: store.path.clone(),
+                        records: 1,
+                        detail: detail.clone(),
+                    }));
+                }
+                None => backlog.push(record, lost, shared),
+            }
+        }
+    } else if !records.is_empty() {
         let mut attempt = 1;
         let outcome = loop {
-            match write_batch(&mut store.conn, site, &records) {
+            match write_batch(&mut store.conn, site, records.iter().map(|(r, _)| r)) {
                 Ok(results) => break Ok(results),
                 Err(e) if attempt < COMMIT_ATTEMPTS => {
+                    shared.commit_failures.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         path = %store.path.display(), attempt, error = %e,
                         "event store batch not committed; retrying"
@@ -401,6 +651,9 @@ fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, sha
         };
         match outcome {
             Ok(results) => {
+                if recovered(shared) {
+                    tracing::warn!(path = %store.path.display(), "event store takes writes again");
+                }
                 let mut stored = 0;
                 for ((_, reply), result) in records.into_iter().zip(results) {
                     match result {
@@ -432,18 +685,20 @@ fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, sha
                 let n = records.len();
                 let detail =
                     crate::error::sql_err(&store.path, "committing a batch", e).to_string();
-                tracing::error!(path = %store.path.display(), records = n, error = %detail, "event store batch lost");
-                shared.failed.fetch_add(n as u64, Ordering::Relaxed);
-                for (_, reply) in records {
+                shared.commit_failures.fetch_add(1, Ordering::Relaxed);
+                set_failing(shared, &detail);
+                for (record, reply) in records {
                     match reply {
                         Some(reply) => {
+                            shared.failed.fetch_add(1, Ordering::Relaxed);
                             let _ = reply.send(Err(StoreError::Commit {
                                 path: store.path.clone(),
                                 records: n,
                                 detail: detail.clone(),
                             }));
                         }
-                        None => lost.add(&detail),
+                        // Kept in order and retried; never dropped while the backlog has room.
+                        None => backlog.push(record, lost, shared),
                     }
                 }
             }
@@ -451,9 +706,20 @@ fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, sha
     }
     let flushes = std::mem::take(&mut batch.flushes);
     if !flushes.is_empty() {
-        let lost = std::mem::take(lost);
+        let pending = backlog.records.len() as u64;
+        let lost = if pending == 0 {
+            std::mem::take(lost)
+        } else {
+            Lost::default()
+        };
         for reply in flushes {
-            let r = if lost.count == 0 {
+            let r = if pending > 0 {
+                Err(StoreError::WritesPending {
+                    path: store.path.clone(),
+                    count: pending,
+                    last_error: stats(shared).last_error.unwrap_or_default(),
+                })
+            } else if lost.count == 0 {
                 Ok(())
             } else {
                 Err(lost.error(store))
@@ -465,14 +731,14 @@ fn commit(store: &mut Store, site: &str, batch: &mut Batch, lost: &mut Lost, sha
 
 /// One transaction; each record in its own savepoint so that one rejected record does not
 /// take the others down. Err only when the transaction itself fails (nothing committed).
-fn write_batch(
+fn write_batch<'a>(
     conn: &mut Connection,
     site: &str,
-    records: &[(Record, Option<Reply<()>>)],
+    records: impl Iterator<Item = &'a Record>,
 ) -> rusqlite::Result<Vec<Result<(), String>>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut results = Vec::with_capacity(records.len());
-    for (record, _) in records {
+    let mut results = Vec::new();
+    for record in records {
         let sp = tx.savepoint()?;
         match insert_one(&sp, site, record) {
             Ok(()) => {

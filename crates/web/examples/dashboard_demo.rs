@@ -126,6 +126,7 @@ fn main() {
                 within_target: Some(0.82),
                 arrivals_by_hour: by_hour,
             },
+            storage: Default::default(),
         });
         std::thread::sleep(Duration::from_secs(1));
     }

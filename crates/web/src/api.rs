@@ -40,8 +40,46 @@ fn no_store(v: impl serde::Serialize) -> Response {
     r
 }
 
-pub(crate) async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `ok`, or `degraded` with what is wrong: the event store refusing writes, cameras not
+/// delivering. Anonymous, so it names no camera; the live state and the log have details.
+pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
+    let p = state.latest_published();
+    let hall = &p.state;
+    let mut problems = Vec::new();
+    if hall.storage.failing {
+        problems.push(json!({
+            "what": "store",
+            "detail": "the event store refuses writes; records wait in memory",
+            "pending": hall.storage.pending,
+            "dropped": hall.storage.dropped,
+            "since": hall.storage.failing_since,
+        }));
+    }
+    let down = hall
+        .cameras
+        .iter()
+        .filter(|c| {
+            c.is_down()
+                || matches!(
+                    c.state,
+                    hallwatch_core::CameraState::Reconnecting { .. }
+                        | hallwatch_core::CameraState::Failed
+                )
+        })
+        .count();
+    if down > 0 {
+        problems.push(json!({
+            "what": "cameras",
+            "detail": "cameras not delivering frames",
+            "count": down,
+        }));
+    }
+    let status = if problems.is_empty() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    no_store(json!({"status": status, "problems": problems}))
 }
 
 pub(crate) async fn state_now(

@@ -3,7 +3,8 @@
 //! The pipeline records inference latency per camera with [`Metrics::observe_inference`];
 //! everything else is derived at scrape time from the latest published
 //! [`hallwatch_core::HallState`]: camera frame rates, drops, reconnects and state, people per
-//! zone, waiting people, counters, served today, the predicted wait.
+//! zone, waiting people, counters, served today, the predicted wait, the event store writer
+//! (committed, refused, waiting in memory, dropped).
 
 use hallwatch_core::{CameraState, CounterActivity, HallState};
 use std::collections::BTreeMap;
@@ -147,6 +148,54 @@ impl Metrics {
                 escape(c.camera.as_str()),
                 c.reconnects
             );
+        }
+        let st = &hall.storage;
+        for (name, kind, help, value) in [
+            (
+                "hallwatch_store_failing",
+                "gauge",
+                "1 while the event store refuses writes or records wait in memory for it.",
+                u64::from(st.failing),
+            ),
+            (
+                "hallwatch_store_pending_records",
+                "gauge",
+                "Records waiting in memory because the event store refused them.",
+                st.pending,
+            ),
+            (
+                "hallwatch_store_records_total",
+                "counter",
+                "Records the event store writer committed.",
+                st.records,
+            ),
+            (
+                "hallwatch_store_batches_total",
+                "counter",
+                "Transactions the event store writer committed.",
+                st.batches,
+            ),
+            (
+                "hallwatch_store_commit_failures_total",
+                "counter",
+                "Commit attempts the event store refused (full disk, I/O errors, locks).",
+                st.commit_failures,
+            ),
+            (
+                "hallwatch_store_failed_records_total",
+                "counter",
+                "Records not stored: rejected by the database, or refused while their sender waited.",
+                st.failed,
+            ),
+            (
+                "hallwatch_store_dropped_records_total",
+                "counter",
+                "Records given up because the in-memory backlog was full.",
+                st.dropped,
+            ),
+        ] {
+            family(&mut o, name, kind, help);
+            let _ = writeln!(o, "{name}{{site=\"{site}\"}} {value}");
         }
         family(
             &mut o,
