@@ -508,7 +508,7 @@ fn the_example_config_builds_an_engine() {
     let e = AlertEngine::from_config(&config).unwrap();
     assert!(!e.is_empty());
     assert_eq!(e.satisfaction_windows(), [3600.0]);
-    assert_eq!(config.alerts.rules.len(), 5);
+    assert_eq!(config.alerts.rules.len(), 6);
 }
 
 /// This package's folder: cargo's run-time `CARGO_MANIFEST_DIR` (right even when the binary was
