@@ -271,7 +271,17 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         }),
         ..WriterOptions::default()
     };
-    let (store_writer, store_handle) = Store::open(&db_path)?
+    let mut store = Store::open(&db_path)?;
+    let recovered = store
+        .close_open_sessions(&cfg.site.id)
+        .context("closing the visits a previous run left open")?;
+    if recovered > 0 {
+        tracing::warn!(
+            visits = recovered,
+            "the previous run ended without closing its visits (killed or power lost); they are stored as truncated"
+        );
+    }
+    let (store_writer, store_handle) = store
         .writer(cfg.site.id.clone(), writer_options)
         .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
@@ -306,6 +316,11 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
             let persist = |camera: &hallwatch_core::CameraId, events: &[ZoneEvent]| {
                 for e in events {
                     let record = match e {
+                        // A visit is stored open as it begins, so a crash cannot forget the
+                        // people waiting: the next start closes it as truncated
+                        // (Store::close_open_sessions). Closing it updates the same row.
+                        ZoneEvent::Opened(s) => Record::Session(s.clone()),
+                        ZoneEvent::Discarded(s) => Record::DiscardOpen(s.clone()),
                         ZoneEvent::Closed(s) => Record::Session(s.clone()),
                         other => match Abandonment::from_event(camera, other) {
                             Some(a) => Record::Abandonment(a),

@@ -23,12 +23,23 @@ pub enum Record {
     /// A person who left a waiting zone without reaching a counter, keyed on (site, camera,
     /// track, enter).
     Abandonment(Abandonment),
+    /// A visit stored open that turned out not to be one (a staff member's,
+    /// [`hallwatch_zones::ZoneEvent::Discarded`]): its open row is deleted; a closed row with
+    /// the same key is kept.
+    DiscardOpen(Session),
 }
 
 impl Record {
     /// Checks that every time is a finite number and every id fits SQLite's integers.
     pub fn validate(&self) -> Result<(), StoreError> {
         match self {
+            Record::DiscardOpen(s) => {
+                finite("session", "enter", s.enter)?;
+                if i64::try_from(s.id).is_err() {
+                    return Err(invalid("session", format!("id {} exceeds i64", s.id)));
+                }
+                Ok(())
+            }
             Record::Session(s) => {
                 finite("session", "enter", s.enter)?;
                 if let Some(x) = s.exit {

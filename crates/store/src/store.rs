@@ -245,6 +245,28 @@ impl Store {
         })
     }
 
+    /// Closes the visits a previous run left open (it was killed, or the machine lost power:
+    /// visits are stored open when they begin): each ends, truncated, at the last sign of life
+    /// of its camera in the store — its latest zone sample or closed visit, never before the
+    /// visit began. Run at start, before new visits are written. Returns how many.
+    pub fn close_open_sessions(&mut self, site: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE sessions SET exit = c.last, duration = max(c.last - sessions.enter, 0.0), \
+                     truncated = 1 \
+                 FROM (SELECT o.id AS sid, max(o.enter, \
+                          coalesce((SELECT max(z.t) FROM zone_samples z \
+                                    WHERE z.site = o.site AND z.camera = o.camera), o.enter), \
+                          coalesce((SELECT max(x.exit) FROM sessions x \
+                                    WHERE x.site = o.site AND x.camera = o.camera \
+                                      AND x.exit IS NOT NULL), o.enter)) AS last \
+                       FROM sessions o WHERE o.site = ?1 AND o.exit IS NULL) AS c \
+                 WHERE sessions.id = c.sid",
+                params![site],
+            )
+            .map_err(|e| self.err("closing the visits a previous run left open", e))
+    }
+
     /// Row counts of `site`.
     pub fn counts(&self, site: &str) -> Result<Counts, StoreError> {
         let one = |table: &str| {
@@ -663,6 +685,18 @@ pub(crate) fn insert_one(conn: &Connection, site: &str, record: &Record) -> rusq
                 i64::try_from(a.track).unwrap_or(i64::MAX),
                 a.enter,
                 a.t,
+            ])?;
+        }
+        Record::DiscardOpen(s) => {
+            conn.prepare_cached(
+                "DELETE FROM sessions WHERE site = ?1 AND camera = ?2 AND session_id = ?3 \
+                     AND enter = ?4 AND exit IS NULL",
+            )?
+            .execute(params![
+                site,
+                s.camera.as_str(),
+                i64::try_from(s.id).unwrap_or(i64::MAX),
+                s.enter,
             ])?;
         }
         Record::CameraDowntime(d) => {

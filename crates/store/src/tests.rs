@@ -1167,3 +1167,54 @@ fn a_full_backlog_drops_the_oldest_and_says_so() {
     assert_eq!(stored + s.dropped, sent, "{s:?}");
     assert!(s.pending == 0 && s.dropped > 0, "{s:?}");
 }
+
+#[test]
+fn visits_left_open_by_a_killed_run_are_closed_truncated_at_the_next_start() {
+    let dir = TempDir::new().unwrap();
+    let path = db(&dir);
+    let mut store = Store::open(&path).unwrap();
+    let open = |id, camera: &str, enter| session(id, camera, "w", ZoneRole::Waiting, enter, None);
+    store
+        .insert(
+            SITE,
+            &[
+                // Stored open as they began; one of them closed later.
+                Record::Session(open(1, "cam1", T0)),
+                Record::Session(open(2, "cam1", T0 + 10.0)),
+                Record::Session(open(3, "cam2", T0 + 20.0)),
+                Record::Session(open(4, "cam1", T0 + 30.0)),
+                Record::Session(session(
+                    2,
+                    "cam1",
+                    "w",
+                    ZoneRole::Waiting,
+                    T0 + 10.0,
+                    Some(T0 + 70.0),
+                )),
+                // A staff member's visit, discarded: its open row goes.
+                Record::DiscardOpen(open(4, "cam1", T0 + 30.0)),
+                Record::ZoneSample(sample("w", T0 + 50.0)),
+            ],
+        )
+        .unwrap();
+    // A stale open copy never reopens a closed visit.
+    store
+        .insert(SITE, &[Record::Session(open(2, "cam1", T0 + 10.0))])
+        .unwrap();
+    assert_eq!(store.close_open_sessions(SITE).unwrap(), 2);
+    let all = store
+        .sessions(&SessionQuery::new(SITE, T0 - 1.0, T0 + 1000.0))
+        .unwrap();
+    let by_id = |id: u64| all.iter().find(|s| s.id == id).cloned();
+    // cam1's last sign of life: the visit that closed at +70 (after its sample at +50).
+    let one = by_id(1).expect("visit 1 kept");
+    assert_eq!((one.exit, one.truncated), (Some(T0 + 70.0), true));
+    let two = by_id(2).expect("visit 2 kept");
+    assert_eq!((two.exit, two.truncated), (Some(T0 + 70.0), false));
+    // cam2 left nothing later: the visit ends where it began.
+    let three = by_id(3).expect("visit 3 kept");
+    assert_eq!((three.exit, three.truncated), (Some(T0 + 20.0), true));
+    assert!(by_id(4).is_none(), "the discarded visit is gone");
+    // Nothing left to close the second time.
+    assert_eq!(store.close_open_sessions(SITE).unwrap(), 0);
+}
