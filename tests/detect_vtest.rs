@@ -193,6 +193,7 @@ fn motion_gate_skips_still_frames_but_runs_a_periodic_full_pass() {
     assert_eq!(gate.decide(&later).expect("gate"), GateDecision::FullPass);
 }
 
+/// Two workers share two cameras: each camera's frames still come out in order, none lost.
 #[test]
 fn pool_serves_two_cameras() {
     let model = Manifest::load(&model()).expect("manifest");
@@ -221,8 +222,8 @@ fn pool_serves_two_cameras() {
         &model,
         inputs,
         &PoolOptions {
-            workers: 1,
-            intra_threads: 2,
+            workers: 2,
+            intra_threads: 1,
         },
         tx,
     )
@@ -235,6 +236,7 @@ fn pool_serves_two_cameras() {
             .push(d);
     }
     // The workers end, closing the results channel, once both files are done.
+    assert_eq!(pool.stats(), Default::default(), "no frame failed");
     pool.join();
     assert_eq!(a.health().state, CameraState::Finished);
     // 79.4 s of footage: 80 frames at 1 fps, 40 at 0.5 fps; every one detected or gated.
@@ -246,8 +248,57 @@ fn pool_serves_two_cameras() {
             .iter()
             .any(|d| d.decision.run() && !d.detections.is_empty())
     );
-    assert!(
-        a_frames.windows(2).all(|w| w[0].frame.seq < w[1].frame.seq),
-        "in order per camera"
+    for frames in per_camera.values() {
+        assert!(
+            frames.windows(2).all(|w| w[0].frame.seq < w[1].frame.seq),
+            "in order per camera: {:?}",
+            frames.iter().map(|d| d.frame.seq).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A malformed frame (its pixels cut short, as a broken decoder could hand over) costs that
+/// frame only: it is counted and logged, and the frames after it are detected as usual.
+#[test]
+fn a_bad_frame_costs_only_itself() {
+    let model = Manifest::load(&model()).expect("manifest");
+    let mut fs = frames(384, &[0, 1, 2]);
+    let mut bad = fs[1].clone();
+    bad.data = bad.data[..bad.data.len() / 3].to_vec().into();
+    fs.insert(1, bad);
+    for (i, f) in fs.iter_mut().enumerate() {
+        f.seq = i as u64;
+        f.time.media = Duration::from_secs(i as u64);
+    }
+    let (frames_tx, frames_rx) = bounded(8);
+    let (tx, rx) = bounded(8);
+    let pool = DetectorPool::start(
+        &model,
+        vec![CameraInput {
+            camera: fs[0].camera.clone(),
+            frames: frames_rx,
+            config: Default::default(),
+            rate: Decimator::new(0.0, 0.0, RateSignal::new()),
+        }],
+        &PoolOptions {
+            workers: 2,
+            intra_threads: 1,
+        },
+        tx,
+    )
+    .expect("pool");
+    for f in fs {
+        frames_tx.send(f).expect("send");
+    }
+    drop(frames_tx);
+    let out: Vec<_> = rx.iter().collect();
+    let stats = pool.stats();
+    pool.join();
+    assert_eq!(
+        out.iter().map(|d| d.frame.seq).collect::<Vec<_>>(),
+        [0, 2, 3],
+        "the bad frame alone is missing"
     );
+    assert_eq!(stats.errors + stats.panics, 1, "{stats:?}");
+    assert!(out.iter().all(|d| !d.detections.is_empty()));
 }

@@ -26,8 +26,8 @@ pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
 pub use health::{CameraHealth, CameraState, Downtime, RECENT_DOWNTIME};
 pub use live::{
-    CounterActivity, CounterState, HallState, StorageHealth, TodayFigures, WaitPrediction,
-    ZoneState,
+    CounterActivity, CounterState, HallState, PipelineHealth, StorageHealth, TodayFigures,
+    WaitPrediction, ZoneState,
 };
 pub use rate::{Decimator, RateSignal};
 pub use track::{TrackId, TrackState, TrackStatus};

@@ -34,6 +34,21 @@ pub struct HallState {
     /// Whether the event store takes writes.
     #[serde(default)]
     pub storage: StorageHealth,
+    /// Faults inside the analysis pipeline since the start.
+    #[serde(default)]
+    pub pipeline: PipelineHealth,
+}
+
+/// Faults the analysis pipeline survived: each cost a frame (or restarted one camera's
+/// tracking), was logged, and the rest carried on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PipelineHealth {
+    /// Frames whose detection failed with an error.
+    pub detector_errors: u64,
+    /// Frames whose detection panicked.
+    pub detector_panics: u64,
+    /// Times a camera's tracking and zones panicked and started afresh.
+    pub analysis_restarts: u64,
 }
 
 /// The event store's writer: whether the database takes writes, and what it has written.

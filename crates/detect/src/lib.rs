@@ -28,4 +28,4 @@ pub use detector::{DetectorOptions, OrtDetector, Timings};
 pub use error::DetectError;
 pub use gate::{GateDecision, MotionGate};
 pub use manifest::{LoadedManifest, Manifest};
-pub use pool::{CameraInput, Detected, DetectorPool, PoolOptions};
+pub use pool::{CameraInput, Detected, DetectorPool, PoolOptions, PoolStats};

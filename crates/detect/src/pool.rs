@@ -7,11 +7,10 @@ use crate::detector::{DetectorOptions, OrtDetector, Timings};
 use crate::gate::{GateDecision, MotionGate};
 use crate::manifest::LoadedManifest;
 use crate::preprocess::Region;
-use crossbeam_channel::{Receiver, Select, Sender};
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use hallwatch_config::CameraDetectConfig;
 use hallwatch_core::{CameraId, Decimator, Detection, Frame};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -45,7 +44,8 @@ pub struct Detected {
 /// How the pool runs.
 #[derive(Clone, Debug)]
 pub struct PoolOptions {
-    /// Worker threads, each with its own session.
+    /// Worker threads, each with its own session. One camera's frames go through one worker
+    /// at a time, in order; several workers help when there are several cameras.
     pub workers: usize,
     /// Intra-op threads per session (0 = the cores divided among the workers).
     pub intra_threads: usize,
@@ -58,10 +58,46 @@ struct CameraState {
     last: Vec<Detection>,
 }
 
+/// One camera as the workers share it. A worker takes a camera (`busy`) before it receives
+/// one of its frames and keeps it until the result is sent, so with several workers a
+/// camera's frames still reach the tracker in capture order, one at a time (its tracker and
+/// motion gate need them in order; the frames of different cameras run in parallel).
+struct CameraSlot {
+    frames: Receiver<Frame>,
+    busy: AtomicBool,
+    open: AtomicBool,
+    state: Mutex<CameraState>,
+}
+
+/// Clears a camera's busy flag when dropped, also when the worker unwinds.
+struct Taken<'a>(&'a AtomicBool);
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Counters of the pool since it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Frames whose detection failed with an error (dropped, logged).
+    pub errors: u64,
+    /// Frames whose detection panicked (dropped, logged; the worker carries on).
+    pub panics: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    errors: AtomicU64,
+    panics: AtomicU64,
+}
+
 /// Running detection workers.
 pub struct DetectorPool {
     workers: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
 }
 
 impl DetectorPool {
@@ -90,33 +126,33 @@ impl DetectorPool {
                 },
             )?);
         }
-        let states: Arc<HashMap<CameraId, Mutex<CameraState>>> = Arc::new(
+        let slots: Arc<Vec<CameraSlot>> = Arc::new(
             inputs
-                .iter()
-                .map(|i| {
-                    (
-                        i.camera.clone(),
-                        Mutex::new(CameraState {
-                            gate: MotionGate::new(i.config.motion_threshold, i.config.full_pass_s),
-                            config: i.config.clone(),
-                            rate: i.rate.clone(),
-                            last: Vec::new(),
-                        }),
-                    )
+                .into_iter()
+                .map(|i| CameraSlot {
+                    frames: i.frames,
+                    busy: AtomicBool::new(false),
+                    open: AtomicBool::new(true),
+                    state: Mutex::new(CameraState {
+                        gate: MotionGate::new(i.config.motion_threshold, i.config.full_pass_s),
+                        config: i.config,
+                        rate: i.rate,
+                        last: Vec::new(),
+                    }),
                 })
                 .collect(),
         );
-        let receivers: Vec<Receiver<Frame>> = inputs.iter().map(|i| i.frames.clone()).collect();
         let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(Counters::default());
         let mut handles = Vec::with_capacity(workers);
         for (n, detector) in detectors.into_iter().enumerate() {
-            let receivers = receivers.clone();
-            let states = Arc::clone(&states);
+            let slots = Arc::clone(&slots);
             let out = out.clone();
             let stop = Arc::clone(&stop);
+            let counters = Arc::clone(&counters);
             let h = std::thread::Builder::new()
                 .name(format!("detect-{n}"))
-                .spawn(move || worker(detector, receivers, states, out, stop))
+                .spawn(move || worker(detector, &slots, &out, &stop, &counters))
                 .map_err(|e| {
                     DetectError::Runtime(format!("cannot start a detection thread: {e}"))
                 })?;
@@ -125,7 +161,16 @@ impl DetectorPool {
         Ok(Self {
             workers: handles,
             stop,
+            counters,
         })
+    }
+
+    /// Frames that failed or panicked so far.
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            errors: self.counters.errors.load(Ordering::Relaxed),
+            panics: self.counters.panics.load(Ordering::Relaxed),
+        }
     }
 
     /// Asks the workers to finish and waits for them.
@@ -146,55 +191,83 @@ impl DetectorPool {
 
 fn worker(
     mut detector: OrtDetector,
-    receivers: Vec<Receiver<Frame>>,
-    states: Arc<HashMap<CameraId, Mutex<CameraState>>>,
-    out: Sender<Detected>,
-    stop: Arc<AtomicBool>,
+    slots: &[CameraSlot],
+    out: &Sender<Detected>,
+    stop: &AtomicBool,
+    counters: &Counters,
 ) {
-    let mut open: Vec<bool> = vec![true; receivers.len()];
-    while !stop.load(Ordering::SeqCst) && open.iter().any(|o| *o) {
+    while !stop.load(Ordering::SeqCst) && slots.iter().any(|s| s.open.load(Ordering::Acquire)) {
+        // Wait for a frame of a camera no other worker holds.
         let mut sel = Select::new();
         let mut index = Vec::new();
-        for (i, r) in receivers.iter().enumerate() {
-            if open[i] {
-                sel.recv(r);
+        for (i, s) in slots.iter().enumerate() {
+            if s.open.load(Ordering::Acquire) && !s.busy.load(Ordering::Acquire) {
+                sel.recv(&s.frames);
                 index.push(i);
             }
         }
-        let Ok(op) = sel.select_timeout(Duration::from_millis(100)) else {
+        if index.is_empty() {
+            // Every camera with frames is being worked on.
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        }
+        let Ok(k) = sel.ready_timeout(Duration::from_millis(20)) else {
             continue;
         };
-        let i = index[op.index()];
-        let frame = match op.recv(&receivers[i]) {
+        let slot = &slots[index[k]];
+        if slot
+            .busy
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            continue;
+        }
+        let _taken = Taken(&slot.busy);
+        let frame = match slot.frames.try_recv() {
             Ok(f) => f,
-            Err(_) => {
-                open[i] = false;
+            Err(TryRecvError::Empty) => continue,
+            Err(TryRecvError::Disconnected) => {
+                slot.open.store(false, Ordering::Release);
                 continue;
             }
         };
-        let Some(state) = states.get(&frame.camera) else {
-            continue;
-        };
-        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = slot.state.lock().unwrap_or_else(|p| p.into_inner());
         if !st.rate.admit(frame.time.seconds()) {
             continue;
         }
-        let result = process(&mut detector, &mut st, &frame);
-        drop(st);
+        // A panic on one frame (a decoder or pre-processing bug meeting an odd frame) costs
+        // that frame, not the worker: the others cameras' frames keep flowing.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process(&mut detector, &mut st, &frame)
+        }));
         match result {
-            Ok((detections, decision, timings)) => {
+            Ok(Ok((detections, decision, timings))) => {
                 let item = Detected {
                     frame,
                     detections,
                     decision,
                     timings,
                 };
+                // Sent while the camera is held: its results leave in order.
                 if out.send(item).is_err() {
                     return;
                 }
             }
-            Err(e) => {
+            Ok(Err(e)) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(camera = %frame.camera, seq = frame.seq, error = %e, "detection failed on a frame");
+            }
+            Err(panic) => {
+                let n = counters.panics.fetch_add(1, Ordering::Relaxed) + 1;
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                tracing::error!(
+                    camera = %frame.camera, seq = frame.seq, panics = n, panic = %what,
+                    "detection panicked on a frame; the frame is dropped and the worker carries on"
+                );
             }
         }
     }

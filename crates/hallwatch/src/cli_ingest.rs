@@ -19,7 +19,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -292,7 +292,9 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     let health_now: Arc<Mutex<Vec<CameraHealth>>> = Arc::new(Mutex::new(ingest.health()));
     // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
     // in stream time; hall figures across cameras.
+    let analysis_restarts = Arc::new(AtomicU64::new(0));
     let consumer = {
+        let analysis_restarts = Arc::clone(&analysis_restarts);
         let figures = Arc::clone(&figures);
         let hall = Arc::clone(&hall);
         let zones_cfg = cfg.zones.clone();
@@ -342,86 +344,117 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
             let mut last_t = 0.0;
             while let Ok(d) = rx.recv() {
                 let cam = d.frame.camera.to_string();
-                let t = d.frame.time.seconds();
-                let (tracker, zones, cam_t) = trackers.entry(cam.clone()).or_insert_with(|| {
-                    (
-                        Tracker::new(crate::replay::tracker_config(threshold)),
-                        ZoneEngine::new(d.frame.camera.clone(), &zones_cfg, &hall_cfg),
-                        t,
-                    )
-                });
-                *cam_t = t;
-                let update = tracker.update(&d.detections, t);
-                let tracks = tracker.tracks();
-                if let Some(latest) = &latest {
-                    latest.update(&d.frame, &tracks);
-                }
-                let events =
-                    zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
-                if zones.moving_near_zones()
-                    && let Some((signal, hold)) = rate_signals.get(&cam)
-                {
-                    signal.active_until(t + hold);
-                }
-                let day_before = metrics.day();
-                metrics.observe(&zones.counts(), &events, t);
-                persist(&d.frame.camera, &events);
-                last_t = t;
-                let snapshot = metrics.snapshot(last_t);
-                let p = &mut predictor;
-                if !started || (day_before.is_some() && metrics.day() != day_before) {
-                    p.start_day(t);
-                    started = true;
-                }
-                for e in &events {
-                    if let ZoneEvent::Closed(s) = e
-                        && s.role == hallwatch_config::ZoneRole::Counter
-                        && !s.truncated
+                // A panic on one frame (a bug meeting odd input) must not end the analysis of
+                // every camera: that camera's open visits are closed as truncated, its tracker
+                // and zones start afresh, the others carry on, and it is logged and counted.
+                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let cam = d.frame.camera.to_string();
+                    let t = d.frame.time.seconds();
+                    let (tracker, zones, cam_t) =
+                        trackers.entry(cam.clone()).or_insert_with(|| {
+                            (
+                                Tracker::new(crate::replay::tracker_config(threshold)),
+                                ZoneEngine::new(d.frame.camera.clone(), &zones_cfg, &hall_cfg),
+                                t,
+                            )
+                        });
+                    *cam_t = t;
+                    let update = tracker.update(&d.detections, t);
+                    let tracks = tracker.tracks();
+                    if let Some(latest) = &latest {
+                        latest.update(&d.frame, &tracks);
+                    }
+                    let events =
+                        zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
+                    if zones.moving_near_zones()
+                        && let Some((signal, hold)) = rate_signals.get(&cam)
                     {
-                        p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
+                        signal.active_until(t + hold);
                     }
-                }
-                for c in &snapshot.counters {
-                    match c.state {
-                        CounterState::StaffAbsent => p.counter_open(t, c.counter, false),
-                        state => p.counter_serving(t, c.counter, state == CounterState::Serving),
+                    let day_before = metrics.day();
+                    metrics.observe(&zones.counts(), &events, t);
+                    persist(&d.frame.camera, &events);
+                    last_t = t;
+                    let snapshot = metrics.snapshot(last_t);
+                    let p = &mut predictor;
+                    if !started || (day_before.is_some() && metrics.day() != day_before) {
+                        p.start_day(t);
+                        started = true;
                     }
-                }
-                p.queue_length(t, snapshot.waiting_smoothed);
-                let prediction = p.predict(t);
-                if t >= next_sample || t < next_sample - 20.0 {
-                    next_sample = t + 10.0;
-                    for z in ZoneSample::from_snapshot(&snapshot, &zones_cfg) {
-                        if let Err(err) = store.send(Record::ZoneSample(z)) {
-                            tracing::error!(error = %err, "could not store a zone sample");
+                    for e in &events {
+                        if let ZoneEvent::Closed(s) = e
+                            && s.role == hallwatch_config::ZoneRole::Counter
+                            && !s.truncated
+                        {
+                            p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
                         }
                     }
-                }
-                if let Some(publish) = &publish {
-                    let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
-                    b.observe(&events, t);
-                    let cams = health_now.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    if let Some(state) = b.build(&snapshot, Some(&prediction), cams) {
-                        drop(b);
-                        publish(&state);
+                    for c in &snapshot.counters {
+                        match c.state {
+                            CounterState::StaffAbsent => p.counter_open(t, c.counter, false),
+                            state => {
+                                p.counter_serving(t, c.counter, state == CounterState::Serving)
+                            }
+                        }
                     }
-                }
-                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
-                let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
-                let f = all.entry(cam.clone()).or_default();
-                f.frames += 1;
-                if d.decision.run() {
-                    f.inferred += 1;
-                    f.infer_ms_total += d.timings.infer_ms;
-                    if let Some(observe) = &on_inference {
-                        observe(&cam, d.timings.infer_ms / 1000.0);
+                    p.queue_length(t, snapshot.waiting_smoothed);
+                    let prediction = p.predict(t);
+                    if t >= next_sample || t < next_sample - 20.0 {
+                        next_sample = t + 10.0;
+                        for z in ZoneSample::from_snapshot(&snapshot, &zones_cfg) {
+                            if let Err(err) = store.send(Record::ZoneSample(z)) {
+                                tracing::error!(error = %err, "could not store a zone sample");
+                            }
+                        }
                     }
+                    if let Some(publish) = &publish {
+                        let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
+                        b.observe(&events, t);
+                        let cams = health_now.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        if let Some(state) = b.build(&snapshot, Some(&prediction), cams) {
+                            drop(b);
+                            publish(&state);
+                        }
+                    }
+                    *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
+                    let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
+                    let f = all.entry(cam.clone()).or_default();
+                    f.frames += 1;
+                    if d.decision.run() {
+                        f.inferred += 1;
+                        f.infer_ms_total += d.timings.infer_ms;
+                        if let Some(observe) = &on_inference {
+                            observe(&cam, d.timings.infer_ms / 1000.0);
+                        }
+                    }
+                    f.people_now = tracks
+                        .iter()
+                        .filter(|t| t.status == hallwatch_core::TrackStatus::Tracked)
+                        .count();
+                    f.people_max = f.people_max.max(f.people_now);
+                }));
+                if let Err(panic) = step {
+                    if let Some((_, mut zones, t)) = trackers.remove(&cam) {
+                        // Close what it had open, if the engine is still able to.
+                        if let Ok(events) =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                zones.close_all(t)
+                            }))
+                        {
+                            persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
+                        }
+                    }
+                    let n = analysis_restarts.fetch_add(1, Ordering::Relaxed) + 1;
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(
+                        camera = %cam, restarts = n, panic = %what,
+                        "tracking and zones panicked on a frame; this camera's analysis starts afresh"
+                    );
                 }
-                f.people_now = tracks
-                    .iter()
-                    .filter(|t| t.status == hallwatch_core::TrackStatus::Tracked)
-                    .count();
-                f.people_max = f.people_max.max(f.people_now);
             }
             // Cameras stopped: what is still open is truncated.
             for (cam, (_, zones, t)) in trackers.iter_mut() {
@@ -477,16 +510,33 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         .any(|c| c.source.kind != SourceKind::File || c.source.looping);
     // Outages already in the store, by (camera, start): the end last written.
     let mut outages_written: HashMap<(String, u64), Option<u64>> = HashMap::new();
+    let mut analysis_died = false;
     loop {
         let health = ingest.health();
         write_outages(&health, &mut outages_written, &store_writer);
         *health_now.lock().unwrap_or_else(|p| p.into_inner()) = health.clone();
         // The writer logs when the database refuses writes and when it takes them again.
         let storage = storage_health(&store_writer.stats());
-        builder
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .set_storage(storage);
+        let detector = pool.stats();
+        {
+            let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
+            b.set_storage(storage);
+            b.set_pipeline(hallwatch_core::PipelineHealth {
+                detector_errors: detector.errors,
+                detector_panics: detector.panics,
+                analysis_restarts: analysis_restarts.load(Ordering::Relaxed),
+            });
+        }
+        // The analysis thread ended although cameras still run (it cannot, short of a bug
+        // outside the per-frame guard): stop with an error, so the service manager restarts
+        // the server rather than leaving it up with nothing counted.
+        if consumer.is_finished() && !health.iter().all(is_done) {
+            tracing::error!(
+                "the analysis thread ended unexpectedly; stopping so that the server is restarted"
+            );
+            analysis_died = true;
+            break;
+        }
         if let Some(publish) = &publish {
             let latest = hall.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let now = unix_seconds(std::time::SystemTime::now());
@@ -575,6 +625,9 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 .map(|e| format!(", last error: {e}"))
                 .unwrap_or_default()
         );
+    }
+    if analysis_died {
+        anyhow::bail!("the analysis thread ended unexpectedly (see the log)");
     }
     let failed = health.iter().any(|h| h.state == CameraState::Failed);
     Ok(if failed {

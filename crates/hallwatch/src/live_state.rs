@@ -7,8 +7,8 @@ use chrono::{TimeZone, Timelike};
 use chrono_tz::Tz;
 use hallwatch_config::{Config, ZoneConfig, ZoneRole};
 use hallwatch_core::{
-    CameraHealth, CounterActivity, CounterState as LiveCounter, HallState, StorageHealth,
-    TodayFigures, WaitPrediction, ZoneState,
+    CameraHealth, CounterActivity, CounterState as LiveCounter, HallState, PipelineHealth,
+    StorageHealth, TodayFigures, WaitPrediction, ZoneState,
 };
 use hallwatch_predict::{Method, Prediction};
 use hallwatch_zones::{CounterState, HallSnapshot, ZoneEvent};
@@ -26,6 +26,7 @@ pub struct StateBuilder {
     last_signature: String,
     last_publish_t: f64,
     storage: StorageHealth,
+    pipeline: PipelineHealth,
     /// Publish at least this often even without a change (seconds of stream time), so clients
     /// see the clock and camera rates move.
     pub heartbeat_s: f64,
@@ -50,6 +51,7 @@ impl StateBuilder {
             last_signature: String::new(),
             last_publish_t: f64::NEG_INFINITY,
             storage: StorageHealth::default(),
+            pipeline: PipelineHealth::default(),
             heartbeat_s: 5.0,
         }
     }
@@ -87,6 +89,11 @@ impl StateBuilder {
     /// The event store's health, for the states built from now on.
     pub fn set_storage(&mut self, storage: StorageHealth) {
         self.storage = storage;
+    }
+
+    /// The pipeline's fault counters, for the states built from now on.
+    pub fn set_pipeline(&mut self, pipeline: PipelineHealth) {
+        self.pipeline = pipeline;
     }
 
     fn zone(&self, id: &str) -> Option<&ZoneConfig> {
@@ -183,6 +190,7 @@ impl StateBuilder {
             cameras,
             today,
             storage: self.storage.clone(),
+            pipeline: self.pipeline,
         };
         let signature = signature(&state);
         if signature == self.last_signature && t - self.last_publish_t < self.heartbeat_s {

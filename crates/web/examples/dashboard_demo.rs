@@ -127,6 +127,7 @@ fn main() {
                 arrivals_by_hour: by_hour,
             },
             storage: Default::default(),
+            pipeline: Default::default(),
         });
         std::thread::sleep(Duration::from_secs(1));
     }

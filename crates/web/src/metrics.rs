@@ -193,6 +193,24 @@ impl Metrics {
                 "Records given up because the in-memory backlog was full.",
                 st.dropped,
             ),
+            (
+                "hallwatch_detector_errors_total",
+                "counter",
+                "Frames whose detection failed (dropped, logged).",
+                hall.pipeline.detector_errors,
+            ),
+            (
+                "hallwatch_detector_panics_total",
+                "counter",
+                "Frames whose detection panicked (dropped, logged; the worker carried on).",
+                hall.pipeline.detector_panics,
+            ),
+            (
+                "hallwatch_analysis_restarts_total",
+                "counter",
+                "Times a camera's tracking and zones panicked and started afresh.",
+                hall.pipeline.analysis_restarts,
+            ),
         ] {
             family(&mut o, name, kind, help);
             let _ = writeln!(o, "{name}{{site=\"{site}\"}} {value}");
