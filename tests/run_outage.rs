@@ -32,6 +32,12 @@ fn camera_down_alerts(db: &std::path::Path) -> Vec<hallwatch_store::AlertRecord>
     store.alerts(&q).unwrap_or_default()
 }
 
+fn visits(db: &std::path::Path) -> Vec<hallwatch_zones::Session> {
+    Store::open(db)
+        .and_then(|s| s.sessions(&hallwatch_store::SessionQuery::new("outage", 0.0, 1e12)))
+        .unwrap_or_default()
+}
+
 fn outages(db: &std::path::Path) -> Vec<hallwatch_store::DowntimeInterval> {
     let Ok(store) = Store::open(db) else {
         return Vec::new();
@@ -104,7 +110,20 @@ working_hours = false
     );
     assert!(outages(&db).is_empty(), "{:?}", outages(&db));
 
+    // People are in the waiting zone: their visits are stored open.
+    let open_visits = || {
+        visits(&db)
+            .into_iter()
+            .filter(|s| s.exit.is_none())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || !open_visits().is_empty()),
+        "no visit open in the store"
+    );
+
     // The camera dies: no more frames, so only the wall clock can move the alert on.
+    let open_at_kill = open_visits();
     rtsp.kill();
     let killed = Instant::now();
     assert!(
@@ -117,6 +136,21 @@ working_hours = false
     assert!(took <= FOR_S + 5.0, "camera_down took {took:.1} s");
     let alert = &camera_down_alerts(&db)[0];
     assert_eq!((alert.camera.as_str(), alert.resolved), ("sanh", None));
+
+    // What the dead camera counted leaves the hall: its open visits end, truncated.
+    assert!(
+        wait_until(Duration::from_secs(10), || open_visits().is_empty()),
+        "visits still open on a dead camera: {:?}",
+        open_visits()
+    );
+    for o in &open_at_kill {
+        let now = visits(&db);
+        let s = now
+            .iter()
+            .find(|s| s.id == o.id && s.enter == o.enter)
+            .expect("the visit is kept");
+        assert!(s.truncated && s.exit >= Some(o.enter), "{s:?}");
+    }
 
     // The outage is stored while the server runs, still open.
     assert!(

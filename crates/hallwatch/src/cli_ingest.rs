@@ -102,7 +102,9 @@ fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
     line
 }
 
-/// The hall before the first analysed frame.
+/// A camera down for longer than this without a frame has its counts expired.
+const STALE_AFTER: Duration = Duration::from_secs(2);
+
 /// Stores each camera outage when it opens (end unknown) and again when it closes, so history
 /// and the monthly review see it while the server runs and a crash loses none.
 fn write_outages(
@@ -341,9 +343,54 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                 Some(c) => HallMetrics::new(&hall_cfg).with_calendar(c.clone()),
                 None => HallMetrics::new(&hall_cfg),
             };
-            let mut last_t = 0.0;
-            while let Ok(d) = rx.recv() {
+            let mut last_t: f64 = 0.0;
+            // When each camera's last frame arrived (wall clock).
+            let mut last_frame_at: HashMap<String, Instant> = HashMap::new();
+            loop {
+                let d = match rx.recv_timeout(Duration::from_millis(500)) {
+                    Ok(d) => Some(d),
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                };
+                // A camera that went down: what it counted is stale (the people it saw may
+                // have left unseen), so its open visits end, truncated at its last frame, and
+                // its zones leave the hall figures until frames flow again.
+                let down: Vec<String> = health_now
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|h| {
+                        h.is_down()
+                            || matches!(
+                                h.state,
+                                CameraState::Reconnecting { .. } | CameraState::Failed
+                            )
+                    })
+                    .map(|h| h.camera.to_string())
+                    .filter(|id| {
+                        trackers.contains_key(id)
+                            && last_frame_at
+                                .get(id)
+                                .is_none_or(|at| at.elapsed() > STALE_AFTER)
+                    })
+                    .collect();
+                for cam in down {
+                    if let Some((_, mut zones, t)) = trackers.remove(&cam) {
+                        let events = zones.close_all(t);
+                        metrics.observe(&zones.counts(), &events, last_t.max(t));
+                        persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
+                        tracing::warn!(camera = %cam, "camera down: its open visits are closed as truncated and its counts leave the hall figures");
+                        let mut h = hall.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some((snapshot, _)) = h.as_mut() {
+                            *snapshot = metrics.snapshot(last_t);
+                        }
+                    }
+                }
+                let Some(d) = d else {
+                    continue;
+                };
                 let cam = d.frame.camera.to_string();
+                last_frame_at.insert(cam.clone(), Instant::now());
                 // A panic on one frame (a bug meeting odd input) must not end the analysis of
                 // every camera: that camera's open visits are closed as truncated, its tracker
                 // and zones start afresh, the others carry on, and it is logged and counted.
