@@ -195,6 +195,9 @@ pub struct RunOptions {
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
     /// Called with each inference's duration (camera, seconds), for the metrics.
     pub on_inference: Option<InferenceHook>,
+    /// The store was already opened and checked by this process (`quick_check` reads the
+    /// whole file: once per start is enough).
+    pub store_checked: bool,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -273,7 +276,11 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         }),
         ..WriterOptions::default()
     };
-    let mut store = Store::open(&db_path)?;
+    let mut store = if options.store_checked {
+        Store::open_again(&db_path)?
+    } else {
+        Store::open(&db_path)?
+    };
     let recovered = store
         .close_open_sessions(&cfg.site.id)
         .context("closing the visits a previous run left open")?;

@@ -115,12 +115,13 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
         .build()
         .context("starting the alerts runtime")?;
     let engine = AlertEngine::from_config(&cfg).context("alert rules")?;
-    let notifier = Notifier::from_config(&cfg, Store::open(&db)?)
+    // The web layer opened (and checked) the store above; further connections skip the check.
+    let notifier = Notifier::from_config(&cfg, Store::open_again(&db)?)
         .context("alert channels")?
         .spawn_on(runtime.handle());
     let sender = notifier.sender();
     let satisfaction = Mutex::new(Satisfaction {
-        store: Store::open(&db).ok(),
+        store: Store::open_again(&db).ok(),
         site: cfg.site.id.clone(),
         windows: engine.satisfaction_windows(),
         cached: Vec::new(),
@@ -155,6 +156,7 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
             on_inference: Some(Arc::new(move |camera: &str, seconds: f64| {
                 metrics.metrics().observe_inference(camera, seconds)
             })),
+            store_checked: true,
         },
     );
     // Stop in order: pipelines (done), web server, then the notifier (it delivers what is

@@ -68,9 +68,22 @@ impl Store {
     /// `synchronous=FULL`, foreign keys and a busy timeout, and applies the pending schema
     /// migrations, each in its own transaction.
     ///
-    /// `quick_check` reads the whole file: a few seconds per GiB.
+    /// `quick_check` reads the whole file: a few seconds per GiB. Further connections of the
+    /// same process use [`Store::open_again`].
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_with(path.as_ref(), true)
+    }
+
+    /// Another connection to a store this process has already opened with [`Store::open`]:
+    /// the same checks and settings except `quick_check`, which reads the whole file and ran
+    /// at that first open (a server opening connections on demand must not re-read a GiB
+    /// each time).
+    pub fn open_again(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Self::open_with(path.as_ref(), false)
+    }
+
+    fn open_with(path: &Path, quick_check: bool) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
         let existed = path.try_exists().map_err(|source| StoreError::Io {
             path: path.clone(),
             op: "checking whether the file exists",
@@ -92,7 +105,9 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| store.err("setting the busy timeout", e))?;
         store.check_identity()?;
-        store.quick_check()?;
+        if quick_check {
+            store.quick_check()?;
+        }
         store.configure()?;
         store.migrate()?;
         if !existed {

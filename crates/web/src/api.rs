@@ -131,9 +131,18 @@ pub(crate) async fn snapshot(
     if !state.config().cameras.iter().any(|c| c.id == id) {
         return Err(ApiError::not_found(format!("no camera '{id}'")));
     }
-    let snap = state
+    let source = state
         .snapshot_source()
-        .and_then(|s| s.snapshot(&id))
+        .ok_or_else(|| ApiError::not_found(format!("no image of camera '{id}' yet")))?;
+    // Pixelating and encoding a picture is CPU work: on a blocking thread, a few at a time.
+    let _slot = tokio::time::timeout(crate::state::SLOT_WAIT, state.inner.picture_slots.acquire())
+        .await
+        .map_err(|_| ApiError::unavailable("too many pictures asked at once; try again shortly"))?
+        .map_err(|_| ApiError::unavailable("the server is stopping"))?;
+    let camera = id.clone();
+    let snap = tokio::task::spawn_blocking(move || source.snapshot(&camera))
+        .await
+        .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("no image of camera '{id}' yet")))?;
     let mut r = snap.bytes.into_response();
     let h = r.headers_mut();

@@ -390,6 +390,18 @@ async fn report(
             ApiError::bad_request(format!("format '{format}': use json, html, pdf or xlsx"))
         })?)
     };
+    // Files take seconds of CPU each: a few at a time, the others wait their turn (or 503).
+    let _slot = match out {
+        None => None,
+        Some(_) => Some(
+            tokio::time::timeout(crate::state::SLOT_WAIT, state.inner.render_slots.acquire())
+                .await
+                .map_err(|_| {
+                    ApiError::unavailable("other reports are being rendered; try again shortly")
+                })?
+                .map_err(|_| ApiError::unavailable("the server is stopping"))?,
+        ),
+    };
     let (bytes, content_type) = state
         .db()
         .run(move |store| {

@@ -149,9 +149,21 @@ impl Published {
 pub(crate) struct Db {
     path: PathBuf,
     idle: Mutex<Vec<Store>>,
+    /// At most [`MAX_CONNECTIONS`] connections in use at once; requests beyond wait their turn
+    /// (a flood of API calls cannot open connections, file handles and page caches without
+    /// bound).
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 const MAX_IDLE_CONNECTIONS: usize = 4;
+/// Report files rendered at once (a PDF of a month takes seconds of CPU and tens of MB).
+pub(crate) const REPORT_RENDERS: usize = 2;
+/// Camera pictures pixelated and encoded at once.
+pub(crate) const PICTURE_ENCODES: usize = 4;
+/// How long a request waits for a render or picture slot before a 503.
+pub(crate) const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Connections in use at once (each on a blocking thread).
+pub(crate) const MAX_CONNECTIONS: usize = 8;
 
 impl Db {
     /// Runs `f` with a connection on the blocking pool.
@@ -160,12 +172,18 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::unavailable("the server is stopping"))?;
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let taken = db.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
             let mut store = match taken {
                 Some(s) => s,
-                None => Store::open(&db.path)?,
+                // Checked (quick_check) when the server opened its first connection.
+                None => Store::open_again(&db.path)?,
             };
             let out = f(&mut store);
             let mut idle = db.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,6 +209,10 @@ pub(crate) struct Inner {
     pub limiter: LoginLimiter,
     /// Bounds concurrent password hashes ([`crate::auth::HASH_SLOTS`]).
     pub hash_slots: tokio::sync::Semaphore,
+    /// Report files (HTML, PDF, XLSX) rendered at once.
+    pub render_slots: tokio::sync::Semaphore,
+    /// Camera pictures encoded at once.
+    pub picture_slots: tokio::sync::Semaphore,
     pub metrics: Metrics,
     pub snapshots: Mutex<Option<Arc<dyn SnapshotSource>>>,
     pub typical: Mutex<Option<(String, f64, Vec<f64>)>>,
@@ -238,6 +260,7 @@ impl AppState {
         let db = Arc::new(Db {
             path: opts.store_path.clone(),
             idle: Mutex::new(vec![store]),
+            permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
         });
         let first = Arc::new(Published::new(initial_state(&opts.config, (opts.clock)())));
         let (live_tx, _) = watch::channel(first);
@@ -249,6 +272,8 @@ impl AppState {
                 sessions: Sessions::new(server),
                 limiter: LoginLimiter::new(server),
                 hash_slots: tokio::sync::Semaphore::new(crate::auth::HASH_SLOTS),
+                render_slots: tokio::sync::Semaphore::new(REPORT_RENDERS),
+                picture_slots: tokio::sync::Semaphore::new(PICTURE_ENCODES),
                 config: opts.config,
                 dashboards_dir: opts.dashboards_dir,
                 clock: opts.clock,

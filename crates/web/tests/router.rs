@@ -1198,3 +1198,55 @@ async fn wrong_current_passwords_are_limited_like_logins() {
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+/// Files of this process open on `db` now (one per SQLite connection).
+fn open_handles(db: &std::path::Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| std::fs::read_link(e.path()).is_ok_and(|p| p == db))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_queries_uses_a_bounded_number_of_connections() {
+    let h = Harness::new();
+    let db = h.dir.path().join("hallwatch.db").canonicalize().unwrap();
+    let reviewer = h.login("reviewer").await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = Arc::clone(&stop);
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(open_handles(&db));
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            most
+        })
+    };
+    let requests: Vec<_> = (0..64)
+        .map(|i| {
+            let app = h.app();
+            let auth = reviewer.clone();
+            tokio::spawn(async move {
+                let path = if i % 2 == 0 {
+                    "/api/v1/series?from=2026-09-01&to=2026-10-05&period=day"
+                } else {
+                    "/api/v1/sessions?from=2026-10-01&to=2026-10-05"
+                };
+                send(app, Method::GET, path, &auth, None).await.0
+            })
+        })
+        .collect();
+    for r in requests {
+        assert_eq!(r.await.unwrap(), StatusCode::OK);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let most = sampler.join().unwrap();
+    // The server's pool allows 8 connections in use at once.
+    assert!((1..=8).contains(&most), "{most} connections open at once");
+}
