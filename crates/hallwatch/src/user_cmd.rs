@@ -7,7 +7,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use hallwatch_store::{NewToken, NewUser, Role, Store, TokenScope, unix_seconds};
+use hallwatch_store::{AuditEntry, NewToken, NewUser, Role, Store, TokenScope, unix_seconds};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -163,6 +163,22 @@ fn read_password(from_stdin: bool, confirm: bool) -> Result<String> {
     Ok(first)
 }
 
+/// Writes one audit log line for a change made from the command line (actor
+/// `cli:<system user>`).
+fn audit(store: &mut Store, action: &str, target: &str, detail: String) -> Result<()> {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    store.audit(&AuditEntry {
+        t: now(),
+        actor: format!("cli:{who}"),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    })?;
+    Ok(())
+}
+
 /// Runs `hallwatch user ...`.
 pub fn run_user(args: &UserArgs) -> Result<()> {
     let mut store = args.store.open()?;
@@ -185,6 +201,7 @@ pub fn run_user(args: &UserArgs) -> Result<()> {
             if added.is_none() {
                 bail!("user '{username}' already exists (use `hallwatch user passwd`)");
             }
+            audit(&mut store, "user_added", username, format!("role={role}"))?;
             println!("added {username} ({role})");
         }
         UserCommand::Passwd {
@@ -196,12 +213,24 @@ pub fn run_user(args: &UserArgs) -> Result<()> {
             }
             let password = read_password(*password_stdin, true)?;
             store.set_password(username, &password)?;
+            audit(&mut store, "password_set", username, String::new())?;
             println!("password of {username} changed");
         }
         UserCommand::Role { username, role } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let Some(before) = store.user(username)? else {
+                bail!("no user '{username}'");
+            };
             if !store.set_role(username, role)? {
                 bail!("no user '{username}'");
+            }
+            if before.role != role {
+                audit(
+                    &mut store,
+                    "role_changed",
+                    username,
+                    format!("{} -> {role}", before.role),
+                )?;
             }
             println!("{username} is now {role}");
         }
@@ -209,6 +238,7 @@ pub fn run_user(args: &UserArgs) -> Result<()> {
             if !store.delete_user(username)? {
                 bail!("no user '{username}'");
             }
+            audit(&mut store, "user_deleted", username, String::new())?;
             println!("deleted {username}");
         }
         UserCommand::List => {
@@ -245,6 +275,13 @@ pub fn run_token(args: &TokenArgs) -> Result<()> {
                     now(),
                 )?
                 .with_context(|| format!("a token named '{name}' exists"))?;
+            let counter = counter.map(|c| format!(" counter={c}")).unwrap_or_default();
+            audit(
+                &mut store,
+                "token_created",
+                name,
+                format!("scope={scope}{counter}"),
+            )?;
             eprintln!("token {name} ({scope}) created; its secret is shown only now:");
             println!("{}", issued.secret);
         }
@@ -261,6 +298,7 @@ pub fn run_token(args: &TokenArgs) -> Result<()> {
             if !store.revoke_token(name)? {
                 bail!("no token '{name}'");
             }
+            audit(&mut store, "token_revoked", name, String::new())?;
             println!("revoked {name}");
         }
     }

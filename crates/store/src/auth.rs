@@ -727,3 +727,76 @@ mod tests {
         assert!("root".parse::<Role>().is_err());
     }
 }
+
+/// One change to a user account or API token, for the audit log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    /// When (Unix seconds).
+    pub t: f64,
+    /// Who: the admin's username, or `cli:<system user>`.
+    pub actor: String,
+    /// What: `user_added`, `role_changed`, `password_set`, `password_changed` (by the user),
+    /// `user_deleted`, `token_created`, `token_revoked`.
+    pub action: String,
+    /// Which user or token.
+    pub target: String,
+    /// More, e.g. `role=admin` or `scope=kiosk counter=3`; never a password or a secret.
+    pub detail: String,
+}
+
+/// The most entries [`Store::audit_log`] returns at once.
+pub const AUDIT_LOG_MAX: usize = 10_000;
+
+impl Store {
+    /// Adds `entry` to the audit log.
+    pub fn audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        if !entry.t.is_finite() {
+            return Err(StoreError::InvalidRecord {
+                what: "audit entry",
+                detail: format!("time {} is not a finite number", entry.t),
+            });
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit_log (t, actor, action, target, detail) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    entry.t,
+                    entry.actor,
+                    entry.action,
+                    entry.target,
+                    entry.detail
+                ])
+            })
+            .map_err(|e| self.err("writing the audit log", e))?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit entries (at most [`AUDIT_LOG_MAX`]), newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = i64::try_from(limit.min(AUDIT_LOG_MAX)).unwrap_or(0);
+        let op = "reading the audit log";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT t, actor, action, target, detail FROM audit_log \
+                 ORDER BY t DESC, id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.err(op, e))?;
+        let rows = stmt
+            .query_map(params![limit], |r| {
+                Ok(AuditEntry {
+                    t: r.get(0)?,
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    target: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(op, e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(op, e))
+    }
+}

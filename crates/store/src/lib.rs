@@ -53,8 +53,8 @@ pub use alerts::{
     DeliveryState, KindSeverityCount, NewAlert, NewDelivery,
 };
 pub use auth::{
-    ApiToken, IssuedToken, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewToken, NewUser, Role,
-    TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
+    AUDIT_LOG_MAX, ApiToken, AuditEntry, IssuedToken, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, NewToken,
+    NewUser, Role, TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
 };
 pub use error::StoreError;
 pub use records::{

@@ -21,7 +21,7 @@ pub(crate) struct Migration {
 }
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 2;
+pub(crate) const LATEST_VERSION: i64 = 3;
 
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -255,6 +255,23 @@ CREATE TABLE api_tokens (
     token_hash TEXT    NOT NULL UNIQUE,
     created    REAL    NOT NULL
 ) STRICT;
+"#,
+    },
+    Migration {
+        version: 3,
+        sql: r#"
+-- Who changed which user account or API token, and when: added, role changed, password set,
+-- deleted, token created or revoked. Never a password or a secret. `actor` is the admin's
+-- username, or `cli:<system user>` for the command line.
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    t       REAL    NOT NULL,
+    actor   TEXT    NOT NULL,
+    action  TEXT    NOT NULL,
+    target  TEXT    NOT NULL,
+    detail  TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX audit_log_t ON audit_log (t);
 "#,
     },
 ];

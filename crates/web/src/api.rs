@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
 use hallwatch_analytics::{Filter, History, HistoryQuery, Period};
 use hallwatch_config::ZoneRole;
-use hallwatch_store::{NewToken, NewUser, Role, SessionQuery, TokenScope};
+use hallwatch_store::{AuditEntry, NewToken, NewUser, Role, SessionQuery, Store, TokenScope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -500,6 +500,57 @@ pub(crate) async fn list_users(
     Ok(no_store(users.iter().map(user_json).collect::<Vec<_>>()))
 }
 
+/// Writes one line of the audit log (on the connection of the change it records).
+fn audit(
+    s: &mut Store,
+    t: f64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: String,
+) -> Result<(), ApiError> {
+    s.audit(&AuditEntry {
+        t,
+        actor: actor.to_string(),
+        action: action.to_string(),
+        target: target.to_string(),
+        detail,
+    })?;
+    Ok(())
+}
+
+/// `GET /api/v1/audit`: who changed which account or token, newest first (admins).
+pub(crate) async fn audit_log(
+    State(state): State<AppState>,
+    _: RequireUser<role::Admin>,
+    ApiQuery(q): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(200);
+    if limit == 0 || limit > hallwatch_store::AUDIT_LOG_MAX {
+        return Err(ApiError::bad_request(format!(
+            "limit: between 1 and {}",
+            hallwatch_store::AUDIT_LOG_MAX
+        )));
+    }
+    let entries = state.db().run(move |s| Ok(s.audit_log(limit)?)).await?;
+    Ok(no_store(
+        entries
+            .iter()
+            .map(|e| {
+                json!({"t": e.t, "actor": e.actor, "action": e.action, "target": e.target, "detail": e.detail})
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Query of `GET /api/v1/audit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditParams {
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
 fn parse_role(s: &str) -> Result<Role, ApiError> {
     s.parse::<Role>().map_err(ApiError::bad_request)
 }
@@ -514,7 +565,7 @@ pub(crate) struct CreateUser {
 
 pub(crate) async fn create_user(
     State(state): State<AppState>,
-    _: RequireUser<role::Admin>,
+    RequireUser { user: me, .. }: RequireUser<role::Admin>,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> Result<Response, ApiError> {
     let role = parse_role(&req.role)?;
@@ -522,14 +573,25 @@ pub(crate) async fn create_user(
     let created = state
         .db()
         .run(move |s| {
-            Ok(s.add_user(
+            let added = s.add_user(
                 &NewUser {
                     username: &req.username,
                     role,
                     password: &req.password,
                 },
                 now,
-            )?)
+            )?;
+            if added.is_some() {
+                audit(
+                    s,
+                    now,
+                    &me.username,
+                    "user_added",
+                    &req.username,
+                    format!("role={role}"),
+                )?;
+            }
+            Ok(added)
         })
         .await?
         .ok_or_else(|| ApiError::conflict("that username is taken"))?;
@@ -557,17 +619,30 @@ pub(crate) async fn update_user(
     }
     let name = username.clone();
     let password_changed = req.password.is_some();
+    let now = state.now();
+    let actor = me.username.clone();
     let found = state
         .db()
         .run(move |s| {
-            if s.user(&name)?.is_none() {
+            let Some(before) = s.user(&name)? else {
                 return Ok(None);
-            }
+            };
             if let Some(p) = &req.password {
                 s.set_password(&name, p)?;
+                audit(s, now, &actor, "password_set", &name, String::new())?;
             }
             if let Some(r) = role {
                 s.set_role(&name, r)?;
+                if r != before.role {
+                    audit(
+                        s,
+                        now,
+                        &actor,
+                        "role_changed",
+                        &name,
+                        format!("{} -> {r}", before.role),
+                    )?;
+                }
             }
             Ok(s.user(&name)?)
         })
@@ -592,7 +667,19 @@ pub(crate) async fn delete_user(
         return Err(ApiError::bad_request("you cannot delete yourself"));
     }
     let name = username.clone();
-    if !state.db().run(move |s| Ok(s.delete_user(&name)?)).await? {
+    let now = state.now();
+    let actor = me.username.clone();
+    let deleted = state
+        .db()
+        .run(move |s| {
+            let deleted = s.delete_user(&name)?;
+            if deleted {
+                audit(s, now, &actor, "user_deleted", &name, String::new())?;
+            }
+            Ok(deleted)
+        })
+        .await?;
+    if !deleted {
         return Err(ApiError::not_found(format!("no user '{username}'")));
     }
     end_sessions_of(&state, &username);
@@ -618,7 +705,7 @@ pub(crate) struct CreateToken {
 
 pub(crate) async fn create_token(
     State(state): State<AppState>,
-    _: RequireUser<role::Admin>,
+    RequireUser { user: me, .. }: RequireUser<role::Admin>,
     ApiJson(req): ApiJson<CreateToken>,
 ) -> Result<Response, ApiError> {
     let scope: TokenScope = req.scope.parse().map_err(ApiError::bad_request)?;
@@ -626,14 +713,29 @@ pub(crate) async fn create_token(
     let issued = state
         .db()
         .run(move |s| {
-            Ok(s.create_token(
+            let issued = s.create_token(
                 &NewToken {
                     name: &req.name,
                     scope,
                     counter: req.counter,
                 },
                 now,
-            )?)
+            )?;
+            if issued.is_some() {
+                let counter = req
+                    .counter
+                    .map(|c| format!(" counter={c}"))
+                    .unwrap_or_default();
+                audit(
+                    s,
+                    now,
+                    &me.username,
+                    "token_created",
+                    &req.name,
+                    format!("scope={scope}{counter}"),
+                )?;
+            }
+            Ok(issued)
         })
         .await?
         .ok_or_else(|| ApiError::conflict("a token of that name exists"))?;
@@ -644,11 +746,22 @@ pub(crate) async fn create_token(
 
 pub(crate) async fn delete_token(
     State(state): State<AppState>,
-    _: RequireUser<role::Admin>,
+    RequireUser { user: me, .. }: RequireUser<role::Admin>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let n = name.clone();
-    if !state.db().run(move |s| Ok(s.revoke_token(&n)?)).await? {
+    let now = state.now();
+    let revoked = state
+        .db()
+        .run(move |s| {
+            let revoked = s.revoke_token(&n)?;
+            if revoked {
+                audit(s, now, &me.username, "token_revoked", &n, String::new())?;
+            }
+            Ok(revoked)
+        })
+        .await?;
+    if !revoked {
         return Err(ApiError::not_found(format!("no token '{name}'")));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -814,11 +814,22 @@ pub(crate) async fn change_own_password(
         ));
     }
     let name = user.username.clone();
+    let now = state.now();
     let ok = with_hash_slot(&state, move |st| {
         if st.verify_password(&name, &req.current)?.is_none() {
             return Ok(false);
         }
-        Ok(st.set_password(&name, &req.new)?)
+        let set = st.set_password(&name, &req.new)?;
+        if set {
+            st.audit(&hallwatch_store::AuditEntry {
+                t: now,
+                actor: name.clone(),
+                action: "password_changed".into(),
+                target: name.clone(),
+                detail: String::new(),
+            })?;
+        }
+        Ok(set)
     })
     .await?;
     if !ok {

@@ -83,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/me/password", post(auth::change_own_password))
+        .route("/api/v1/audit", get(api::audit_log))
         .route("/api/v1/state", get(api::state_now))
         .route("/api/v1/live", get(live::live))
         .route("/api/v1/cameras", get(api::cameras))

@@ -106,6 +106,15 @@ fn build() -> Value {
                 "properties": {"current": {"type": "string"}, "new": {"type": "string", "minLength": 8, "maxLength": 256}}})),
             "responses": responses(("204", no_content.clone()), &[("400", "Malformed body or weak password"), ("415", "Not JSON"), ("429", "Too many wrong current passwords (limited like logins)")])
         }},
+        "/api/v1/audit": {"get": {
+            "summary": "Audit log: who added, changed or deleted users and tokens, newest first (admins)",
+            "operationId": "auditLog",
+            "parameters": [
+                query("limit", false, json!({"type": "integer", "minimum": 1, "maximum": 10000, "default": 200}), "At most this many"),
+            ],
+            "responses": responses(("200", ok("Entries", array_of(json!({"type": "object", "required": ["t", "actor", "action", "target", "detail"], "properties": {
+                "t": {"type": "number"}, "actor": {"type": "string"}, "action": {"type": "string"}, "target": {"type": "string"}, "detail": {"type": "string"}}})))), &[("400", "Bad limit")])
+        }},
         "/api/v1/state": {"get": {
             "summary": "The hall now (Số người đang chờ, counters, prediction, cameras, today)", "operationId": "state",
             "responses": responses(("200", ok("Hall state", sref("HallState"))), &[])
@@ -252,7 +261,9 @@ fn build() -> Value {
                     "counters": {"type": "array", "items": sref("CounterState")},
                     "prediction": {"type": "object", "nullable": true},
                     "cameras": {"type": "array", "items": {"type": "object"}},
-                    "today": {"type": "object"}}},
+                    "today": {"type": "object"},
+                    "storage": {"type": "object", "description": "The event store: failing, failing_since, pending, dropped, failed, commit_failures, records, batches"},
+                    "pipeline": {"type": "object", "description": "Faults survived: detector_errors, detector_panics, analysis_restarts"}}},
                 "CounterState": {"type": "object", "required": ["zone", "counter", "activity"], "properties": {
                     "zone": {"type": "string"}, "name": {"type": "string"}, "counter": {"type": "integer"},
                     "activity": {"type": "string", "enum": ["serving", "idle", "staff_absent"]},

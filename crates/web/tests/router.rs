@@ -67,6 +67,7 @@ fn routes() -> Vec<(Method, &'static str, Option<serde_json::Value>, u8)> {
             2,
         ),
         (Method::DELETE, "/api/v1/tokens/may-so", None, 2),
+        (Method::GET, "/api/v1/audit?limit=50", None, 2),
         (Method::GET, "/api/v1/cameras/sanh/snapshot", None, 3),
         (Method::GET, "/metrics", None, 4),
         (Method::GET, "/api/v1/openapi.json", None, 5),
@@ -854,6 +855,56 @@ async fn admins_manage_users_and_tokens() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked at once");
+    // A role change, a deletion; then the audit log says who did what, newest first, and
+    // never a password or a secret.
+    let (status, _, _) = send(
+        h.app(),
+        Method::PATCH,
+        "/api/v1/users/giam-sat",
+        &admin,
+        Some(json!({"role": "reviewer"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(
+        h.app(),
+        Method::DELETE,
+        "/api/v1/users/giam-sat",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, log, _) = send(h.app(), Method::GET, "/api/v1/audit", &admin, None).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let lines: Vec<(String, String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let f = |k: &str| e[k].as_str().unwrap().to_string();
+            (f("actor"), f("action"), f("target"), f("detail"))
+        })
+        .collect();
+    let expected = [
+        ("admin", "user_deleted", "giam-sat", ""),
+        ("admin", "role_changed", "giam-sat", "viewer -> reviewer"),
+        ("admin", "token_revoked", "kiosk-2", ""),
+        ("admin", "token_created", "kiosk-2", "scope=kiosk counter=2"),
+        ("admin", "password_set", "admin", ""),
+        ("admin", "user_added", "giam-sat", "role=viewer"),
+    ];
+    let expected: Vec<(String, String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(lines[..expected.len()], expected[..], "{log}");
+    assert!(
+        !log.to_string().contains("mat-khau"),
+        "no password in the log"
+    );
+    let (status, b, _) = send(h.app(), Method::GET, "/api/v1/audit?limit=0", &admin, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{b}");
 }
 
 #[tokio::test]
