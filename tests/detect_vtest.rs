@@ -237,6 +237,18 @@ fn pool_serves_two_cameras() {
     }
     // The workers end, closing the results channel, once both files are done.
     assert_eq!(pool.stats(), Default::default(), "no frame failed");
+    // What each rule saved: frames come at 5 fps, 1 in 5 (a) and 1 in 10 (b) is analysed;
+    // the motion gate is off by default, so every analysed frame is inferred.
+    let costs = pool.costs();
+    for (camera, n, skipped_at_least) in [("a", 80, 300), ("b", 40, 340)] {
+        let (_, c) = costs
+            .iter()
+            .find(|(id, _)| id.as_str() == camera)
+            .expect("a cost per camera");
+        assert_eq!(c.inferred + c.skipped_still, n, "{camera}: {c:?}");
+        assert!(c.skipped_by_rate >= skipped_at_least, "{camera}: {c:?}");
+        assert!(c.inference_s > 0.0, "{camera}: {c:?}");
+    }
     pool.join();
     assert_eq!(a.health().state, CameraState::Finished);
     // 79.4 s of footage: 80 frames at 1 fps, 40 at 0.5 fps; every one detected or gated.

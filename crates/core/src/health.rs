@@ -71,6 +71,25 @@ pub struct CameraHealth {
     pub source_size: Option<(u32, u32)>,
     /// Nominal frame rate of the source, when the stream states one.
     pub source_fps: Option<f64>,
+    /// What analysing this camera cost and saved (filled by the detector pool).
+    #[serde(default)]
+    pub analysis: AnalysisCost,
+}
+
+/// One camera's analysis cost since the start: the frames each inference-saving rule skipped,
+/// and the detector time spent on the rest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisCost {
+    /// Frames the adaptive analysis rate skipped before the detector.
+    pub skipped_by_rate: u64,
+    /// Frames the motion gate found still (the previous detections were reused).
+    pub skipped_still: u64,
+    /// Frames the detector ran on.
+    pub inferred: u64,
+    /// Of the analysed frames, those taken at the raised rate while people moved.
+    pub analysed_active: u64,
+    /// Seconds spent in the detector (pre-processing, inference, decoding its output).
+    pub inference_s: f64,
 }
 
 impl CameraHealth {
@@ -90,6 +109,7 @@ impl CameraHealth {
             codec: None,
             source_size: None,
             source_fps: None,
+            analysis: AnalysisCost::default(),
         }
     }
 

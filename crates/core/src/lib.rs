@@ -24,7 +24,7 @@ mod track;
 
 pub use frame::{CameraId, Frame, FrameTime};
 pub use geometry::{BBox, Detection};
-pub use health::{CameraHealth, CameraState, Downtime, RECENT_DOWNTIME};
+pub use health::{AnalysisCost, CameraHealth, CameraState, Downtime, RECENT_DOWNTIME};
 pub use live::{
     CounterActivity, CounterState, HallState, PipelineHealth, StorageHealth, TodayFigures,
     WaitPrediction, ZoneState,

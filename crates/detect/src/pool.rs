@@ -9,7 +9,7 @@ use crate::manifest::LoadedManifest;
 use crate::preprocess::Region;
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use hallwatch_config::CameraDetectConfig;
-use hallwatch_core::{CameraId, Decimator, Detection, Frame};
+use hallwatch_core::{AnalysisCost, CameraId, Decimator, Detection, Frame};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -63,10 +63,13 @@ struct CameraState {
 /// camera's frames still reach the tracker in capture order, one at a time (its tracker and
 /// motion gate need them in order; the frames of different cameras run in parallel).
 struct CameraSlot {
+    camera: CameraId,
     frames: Receiver<Frame>,
     busy: AtomicBool,
     open: AtomicBool,
     state: Mutex<CameraState>,
+    /// Apart from `state`, which a worker holds through inference: readable at any moment.
+    cost: Mutex<AnalysisCost>,
 }
 
 /// Clears a camera's busy flag when dropped, also when the worker unwinds.
@@ -98,6 +101,7 @@ pub struct DetectorPool {
     workers: Vec<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
+    slots: Arc<Vec<CameraSlot>>,
 }
 
 impl DetectorPool {
@@ -130,6 +134,8 @@ impl DetectorPool {
             inputs
                 .into_iter()
                 .map(|i| CameraSlot {
+                    camera: i.camera,
+                    cost: Mutex::new(AnalysisCost::default()),
                     frames: i.frames,
                     busy: AtomicBool::new(false),
                     open: AtomicBool::new(true),
@@ -162,7 +168,20 @@ impl DetectorPool {
             workers: handles,
             stop,
             counters,
+            slots,
         })
+    }
+
+    /// Each camera's analysis cost so far: frames skipped by the adaptive rate and by the
+    /// motion gate, frames inferred and the detector time they took.
+    pub fn costs(&self) -> Vec<(CameraId, AnalysisCost)> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let c = s.cost.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                (s.camera.clone(), c)
+            })
+            .collect()
     }
 
     /// Frames that failed or panicked so far.
@@ -232,7 +251,13 @@ fn worker(
             }
         };
         let mut st = slot.state.lock().unwrap_or_else(|p| p.into_inner());
-        if !st.rate.admit(frame.time.seconds()) {
+        let admitted = st.rate.admit(frame.time.seconds());
+        {
+            let mut cost = slot.cost.lock().unwrap_or_else(|p| p.into_inner());
+            cost.skipped_by_rate = st.rate.skipped;
+            cost.analysed_active = st.rate.admitted_active;
+        }
+        if !admitted {
             continue;
         }
         // A panic on one frame (a decoder or pre-processing bug meeting an odd frame) costs
@@ -242,6 +267,16 @@ fn worker(
         }));
         match result {
             Ok(Ok((detections, decision, timings))) => {
+                {
+                    let mut cost = slot.cost.lock().unwrap_or_else(|p| p.into_inner());
+                    if decision.run() {
+                        cost.inferred += 1;
+                        cost.inference_s +=
+                            (timings.pre_ms + timings.infer_ms + timings.post_ms) / 1000.0;
+                    } else {
+                        cost.skipped_still += 1;
+                    }
+                }
                 let item = Detected {
                     frame,
                     detections,

@@ -566,7 +566,13 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     let mut outages_written: HashMap<(String, u64), Option<u64>> = HashMap::new();
     let mut analysis_died = false;
     loop {
-        let health = ingest.health();
+        let mut health = ingest.health();
+        let costs = pool.costs();
+        for h in &mut health {
+            if let Some((_, c)) = costs.iter().find(|(id, _)| *id == h.camera) {
+                h.analysis = c.clone();
+            }
+        }
         write_outages(&health, &mut outages_written, &store_writer);
         *health_now.lock().unwrap_or_else(|p| p.into_inner()) = health.clone();
         // The writer logs when the database refuses writes and when it takes them again.

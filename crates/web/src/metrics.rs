@@ -135,6 +135,44 @@ impl Metrics {
                 c.frames_dropped
             );
         }
+        for (name, help, value) in [
+            (
+                "hallwatch_camera_frames_skipped_rate_total",
+                "Frames the adaptive analysis rate skipped before the detector.",
+                (|c: &hallwatch_core::CameraHealth| c.analysis.skipped_by_rate as f64)
+                    as fn(&hallwatch_core::CameraHealth) -> f64,
+            ),
+            (
+                "hallwatch_camera_frames_skipped_still_total",
+                "Frames the motion gate found still (detections reused, no inference).",
+                |c| c.analysis.skipped_still as f64,
+            ),
+            (
+                "hallwatch_camera_frames_inferred_total",
+                "Frames the detector ran on.",
+                |c| c.analysis.inferred as f64,
+            ),
+            (
+                "hallwatch_camera_frames_active_total",
+                "Analysed frames taken at the raised rate while people moved near zones.",
+                |c| c.analysis.analysed_active as f64,
+            ),
+            (
+                "hallwatch_camera_detector_seconds_total",
+                "Seconds spent in the detector for this camera (its CPU cost).",
+                |c| c.analysis.inference_s,
+            ),
+        ] {
+            family(&mut o, name, "counter", help);
+            for c in &hall.cameras {
+                let _ = writeln!(
+                    o,
+                    "{name}{{site=\"{site}\",camera=\"{}\"}} {}",
+                    escape(c.camera.as_str()),
+                    num(value(c))
+                );
+            }
+        }
         family(
             &mut o,
             "hallwatch_camera_reconnects_total",

@@ -978,7 +978,22 @@ fn published_state() -> HallState {
     cam.analysed_fps = 5.0;
     cam.frames_dropped = 3;
     cam.reconnects = 2;
+    cam.analysis = hallwatch_core::AnalysisCost {
+        skipped_by_rate: 40,
+        skipped_still: 6,
+        inferred: 14,
+        analysed_active: 9,
+        inference_s: 1.5,
+    };
     s.cameras.push(cam);
+    s.storage = hallwatch_core::StorageHealth {
+        failing: true,
+        pending: 12,
+        commit_failures: 3,
+        records: 500,
+        ..Default::default()
+    };
+    s.pipeline.detector_panics = 1;
     s
 }
 
@@ -1007,6 +1022,14 @@ async fn state_counters_and_metrics_follow_what_is_published() {
         !b.to_string().contains("vtest.avi"),
         "no source paths or URLs"
     );
+    // The store refuses writes in that state: /healthz says so, to anyone, without details
+    // beyond counts.
+    let (status, b, _) = send(h.app(), Method::GET, "/healthz", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(b["status"], "degraded", "{b}");
+    assert_eq!(b["problems"][0]["what"], "store", "{b}");
+    assert_eq!(b["problems"][0]["pending"], 12, "{b}");
+    assert_eq!(b["problems"].as_array().map(Vec::len), Some(1), "{b}");
     let (status, text, headers) =
         send(h.app(), Method::GET, "/metrics", &h.token("metrics"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -1028,6 +1051,17 @@ async fn state_counters_and_metrics_follow_what_is_published() {
         "hallwatch_counter_serving{site=\"thu-nghiem\",counter=\"1\"} 1",
         "hallwatch_inference_seconds_bucket{site=\"thu-nghiem\",camera=\"sanh\",le=\"0.05\"} 1",
         "hallwatch_inference_seconds_count{site=\"thu-nghiem\",camera=\"sanh\"} 1",
+        "hallwatch_camera_frames_skipped_rate_total{site=\"thu-nghiem\",camera=\"sanh\"} 40",
+        "hallwatch_camera_frames_skipped_still_total{site=\"thu-nghiem\",camera=\"sanh\"} 6",
+        "hallwatch_camera_frames_inferred_total{site=\"thu-nghiem\",camera=\"sanh\"} 14",
+        "hallwatch_camera_frames_active_total{site=\"thu-nghiem\",camera=\"sanh\"} 9",
+        "hallwatch_camera_detector_seconds_total{site=\"thu-nghiem\",camera=\"sanh\"} 1.5",
+        "hallwatch_store_failing{site=\"thu-nghiem\"} 1",
+        "hallwatch_store_pending_records{site=\"thu-nghiem\"} 12",
+        "hallwatch_store_commit_failures_total{site=\"thu-nghiem\"} 3",
+        "hallwatch_store_records_total{site=\"thu-nghiem\"} 500",
+        "hallwatch_store_dropped_records_total{site=\"thu-nghiem\"} 0",
+        "hallwatch_detector_panics_total{site=\"thu-nghiem\"} 1",
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
