@@ -314,3 +314,37 @@ fn a_bad_frame_costs_only_itself() {
     assert_eq!(stats.errors + stats.panics, 1, "{stats:?}");
     assert!(out.iter().all(|d| !d.detections.is_empty()));
 }
+
+/// `roi = "zones"`: the detector looks only around the zones; on a 1080p frame with
+/// `tiles = "auto"` that is 2 tiles instead of 8, each inside the zones' region.
+#[test]
+fn roi_zones_runs_fewer_tiles_inside_the_zones_region() {
+    let model = Manifest::load(&model()).expect("manifest");
+    let detector =
+        OrtDetector::from_manifest(&model, &DetectorOptions { intra_threads: 1 }).expect("model");
+    let mut cfg = hallwatch_config::CameraDetectConfig {
+        tiles: hallwatch_config::Tiles::Auto,
+        ..Default::default()
+    };
+    let whole = detector.regions(&cfg, 1920, 1080);
+    assert_eq!(whole.len(), 8);
+    cfg.roi = hallwatch_config::Roi::Zones;
+    cfg.zone_roi = Some([0.5, 0.4, 1.0, 1.0]);
+    let roi = detector.regions(&cfg, 1920, 1080);
+    assert!(roi.len() < whole.len(), "{roi:?}");
+    assert!(!roi.is_empty());
+    for r in &roi {
+        assert!(
+            r.x >= 960 && r.y >= 432 && r.x + r.w <= 1920 && r.y + r.h <= 1080,
+            "{r:?}"
+        );
+    }
+    // Without tiles, one crop of the region.
+    cfg.tiles = hallwatch_config::Tiles::Off;
+    let one = detector.regions(&cfg, 1920, 1080);
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].x, one[0].y, one[0].w, one[0].h),
+        (960, 432, 960, 648)
+    );
+}

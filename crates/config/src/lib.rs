@@ -191,18 +191,27 @@ impl Config {
                 Some(hours),
                 Some(alerts),
                 Some(service),
-            ) if errors.is_empty() => Ok(Config {
-                site,
-                cameras: cameras.into_iter().flatten().collect(),
-                zones: zones.into_iter().flatten().collect(),
-                storage,
-                server,
-                detector,
-                hall,
-                hours,
-                alerts,
-                service,
-            }),
+            ) if errors.is_empty() => {
+                let zones: Vec<ZoneConfig> = zones.into_iter().flatten().collect();
+                let mut cameras: Vec<CameraConfig> = cameras.into_iter().flatten().collect();
+                for c in &mut cameras {
+                    if c.detect.roi == model::Roi::Zones {
+                        c.detect.zone_roi = model::zone_roi(&c.id, &zones);
+                    }
+                }
+                Ok(Config {
+                    site,
+                    cameras,
+                    zones,
+                    storage,
+                    server,
+                    detector,
+                    hall,
+                    hours,
+                    alerts,
+                    service,
+                })
+            }
             _ => {
                 if errors.is_empty() {
                     // Not reachable: every item that fails to parse records an error.

@@ -515,6 +515,59 @@ pub enum Tiles {
     Auto,
 }
 
+/// Which part of the frame the detector looks at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Roi {
+    /// The whole frame.
+    #[default]
+    Frame,
+    /// Around the camera's zones only.
+    Zones,
+}
+
+/// Widening of the zones' bounding box for `roi = "zones"`, as a share of the frame: sideways
+/// and below (people walking up to a zone are tracked before they enter it).
+pub const ROI_MARGIN: f64 = 0.08;
+/// Raising of its top edge: zones hold people's floor points, their heads are up to this far
+/// above (a standing person near the camera).
+pub const ROI_HEAD_ROOM: f64 = 0.35;
+
+/// The normalised region `[x1, y1, x2, y2]` holding the zones of `camera` (every zone but
+/// ignore areas: polygons, staff areas, entrance lines) with [`ROI_MARGIN`] and
+/// [`ROI_HEAD_ROOM`]; `None` without zones or when it would cover more than 90 % of the frame.
+pub fn zone_roi(camera: &str, zones: &[ZoneConfig]) -> Option<[f64; 4]> {
+    let points = zones
+        .iter()
+        .filter(|z| z.camera == camera && z.role != ZoneRole::Ignore)
+        .flat_map(|z| z.polygon.iter().chain(&z.staff_polygon).chain(&z.line));
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for p in points {
+        b = [
+            b[0].min(p[0]),
+            b[1].min(p[1]),
+            b[2].max(p[0]),
+            b[3].max(p[1]),
+        ];
+    }
+    if !b.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let r = [
+        (b[0] - ROI_MARGIN).clamp(0.0, 1.0),
+        (b[1] - ROI_HEAD_ROOM).clamp(0.0, 1.0),
+        (b[2] + ROI_MARGIN).clamp(0.0, 1.0),
+        (b[3] + ROI_MARGIN).clamp(0.0, 1.0),
+    ];
+    let area = (r[2] - r[0]) * (r[3] - r[1]);
+    (area > 0.0 && area <= 0.9).then_some(r)
+}
+
 /// Per-camera detection settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -533,6 +586,17 @@ pub struct CameraDetectConfig {
     /// of one inference per tile (8 for 1080p). `"off"` (default): the whole frame at once.
     #[serde(default)]
     pub tiles: Tiles,
+    /// `"zones"`: detect only in the part of the frame that holds this camera's zones and
+    /// entrance lines (their bounding box, widened by a margin and raised by a standing
+    /// person's height above the floor points), cropped and scaled to the model on its own:
+    /// with `tiles = "auto"` only the tiles that meet it run. `"frame"` (default): the whole
+    /// frame. Explicit `regions` win over both.
+    #[serde(default)]
+    pub roi: Roi,
+    /// The zones' region, normalised `[x1, y1, x2, y2]`, computed when the config is loaded
+    /// (`roi = "zones"`); `None` when the zones cover nearly the whole frame.
+    #[serde(skip)]
+    pub zone_roi: Option<[f64; 4]>,
     /// Skip inference on frames where nothing moved (the last detections stand).
     #[serde(default = "yes")]
     pub motion_gating: bool,
@@ -558,6 +622,8 @@ impl Default for CameraDetectConfig {
             score_threshold: 0.0,
             regions: Vec::new(),
             tiles: Tiles::Off,
+            roi: Roi::Frame,
+            zone_roi: None,
             motion_gating: true,
             motion_threshold: default_motion_threshold(),
             full_pass_s: default_full_pass(),

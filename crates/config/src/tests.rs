@@ -773,3 +773,58 @@ service_min_s = -2
     );
     assert_eq!(paths, vec!["hall.edge_margin", "hall.service_min_s"]);
 }
+
+#[test]
+fn roi_zones_is_the_zones_box_with_room_for_heads() {
+    let cfg = parse(
+        r#"
+[site]
+id = "t"
+
+[[cameras]]
+id = "sanh"
+source = { kind = "test" }
+detect = { roi = "zones" }
+
+[[cameras]]
+id = "cua"
+source = { kind = "test" }
+
+[[zones]]
+id = "cho"
+camera = "sanh"
+role = "waiting"
+polygon = [[0.5, 0.6], [0.8, 0.6], [0.8, 0.8], [0.5, 0.8]]
+
+[[zones]]
+id = "quay-1"
+camera = "sanh"
+role = "counter"
+counter = 1
+polygon = [[0.6, 0.5], [0.7, 0.5], [0.7, 0.6]]
+
+[[zones]]
+id = "bo-qua"
+camera = "sanh"
+role = "ignore"
+polygon = [[0.0, 0.0], [0.1, 0.0], [0.1, 0.1]]
+"#,
+    );
+    let roi = cfg.cameras[0].detect.zone_roi.expect("a region");
+    let want = [0.42, 0.15, 0.88, 0.88];
+    for (a, b) in roi.iter().zip(want) {
+        assert!((a - b).abs() < 1e-9, "{roi:?}");
+    }
+    // Off by default; and zones over nearly the whole frame leave the whole frame.
+    assert_eq!(cfg.cameras[1].detect.zone_roi, None);
+    assert_eq!(
+        crate::zone_roi(
+            "sanh",
+            &[crate::ZoneConfig {
+                polygon: vec![[0.05, 0.3], [0.95, 0.3], [0.95, 0.95]],
+                ..cfg.zones[0].clone()
+            }]
+        ),
+        None
+    );
+}

@@ -117,13 +117,34 @@ impl OrtDetector {
                 .map(|r| Region::from_normalised(*r, w, h))
                 .collect();
         }
+        let (in_w, in_h) = (self.manifest.input.width, self.manifest.input.height);
+        // roi = "zones": only the part of the frame around the zones, tiled at the model's
+        // scale when it is still too large for one inference.
+        if cfg.roi == hallwatch_config::Roi::Zones
+            && let Some(r) = cfg.zone_roi
+        {
+            let roi = Region::from_normalised(r, w, h);
+            return match cfg.tiles {
+                hallwatch_config::Tiles::Auto => {
+                    let tiles = crate::preprocess::auto_tiles(roi.w, roi.h, in_w, in_h);
+                    if tiles.is_empty() {
+                        vec![roi]
+                    } else {
+                        tiles
+                            .into_iter()
+                            .map(|t| Region {
+                                x: t.x + roi.x,
+                                y: t.y + roi.y,
+                                ..t
+                            })
+                            .collect()
+                    }
+                }
+                hallwatch_config::Tiles::Off => vec![roi],
+            };
+        }
         match cfg.tiles {
-            hallwatch_config::Tiles::Auto => crate::preprocess::auto_tiles(
-                w,
-                h,
-                self.manifest.input.width,
-                self.manifest.input.height,
-            ),
+            hallwatch_config::Tiles::Auto => crate::preprocess::auto_tiles(w, h, in_w, in_h),
             hallwatch_config::Tiles::Off => Vec::new(),
         }
     }
