@@ -4,19 +4,10 @@
 
 use hallwatch_config::ZoneRole;
 use hallwatch_store::{SessionQuery, Store};
-use hallwatch_tests::{free_port, hallwatch_exe, toml_str, vtest, wait_until};
+use hallwatch_tests::{KillOnDrop, free_port, hallwatch_exe, toml_str, vtest, wait_until};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn visits(db: &Path) -> Vec<hallwatch_zones::Session> {
     Store::open(db)
@@ -24,8 +15,8 @@ fn visits(db: &Path) -> Vec<hallwatch_zones::Session> {
         .unwrap_or_default()
 }
 
-fn start(config: &Path) -> Kill {
-    Kill(
+fn start(config: &Path) -> KillOnDrop {
+    KillOnDrop(
         Command::new(hallwatch_exe())
             .args(["run", "--config"])
             .arg(config)

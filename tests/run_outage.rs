@@ -6,22 +6,13 @@
 use hallwatch_config::alerts::AlertKind;
 use hallwatch_store::{AlertQuery, Store};
 use hallwatch_tests::{
-    RtspOptions, RtspServer, free_port, hallwatch_exe, toml_str, vtest, wait_until,
+    KillOnDrop, RtspOptions, RtspServer, free_port, hallwatch_exe, toml_str, vtest, wait_until,
 };
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_test-rtsp-server");
 const FOR_S: f64 = 4.0;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn camera_down_alerts(db: &std::path::Path) -> Vec<hallwatch_store::AlertRecord> {
     let Ok(store) = Store::open(db) else {
@@ -91,7 +82,7 @@ working_hours = false
     );
     let config_path = dir.path().join("hall.toml");
     std::fs::write(&config_path, config).unwrap();
-    let mut run = Kill(
+    let mut run = KillOnDrop(
         Command::new(hallwatch_exe())
             .args(["run", "--config"])
             .arg(&config_path)

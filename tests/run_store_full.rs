@@ -8,62 +8,11 @@
 use hallwatch_config::alerts::AlertKind;
 use hallwatch_store::{AlertQuery, Store};
 use hallwatch_tests::http::get;
-use hallwatch_tests::{free_port, hallwatch_exe, toml_str, vtest, wait_until};
+use hallwatch_tests::{KillOnDrop, SmallFs, free_port, hallwatch_exe, toml_str, vtest, wait_until};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A tmpfs of a few MiB: a disk that really fills up. Unmounted on drop.
-struct SmallFs(PathBuf);
-
-impl SmallFs {
-    fn mount(at: &Path, mib: u32) -> Option<SmallFs> {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
-            .arg(at)
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Some(SmallFs(at.to_path_buf()));
-        }
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        assert!(!root, "cannot mount a tmpfs as root");
-        eprintln!("skipped: mounting a small file system needs root");
-        None
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-fn fill(dir: &Path) -> PathBuf {
-    use std::io::Write;
-    let path = dir.join("ballast");
-    let mut f = std::fs::File::create(&path).unwrap();
-    let chunk = vec![7u8; 64 * 1024];
-    while f.write_all(&chunk).is_ok() {}
-    let chunk = vec![7u8; 512];
-    while f.write_all(&chunk).is_ok() {}
-    let _ = f.sync_all();
-    path
-}
 
 fn health(addr: SocketAddr) -> serde_json::Value {
     serde_json::from_str(&get(addr, "/healthz", &[]).body).unwrap_or_default()
@@ -87,7 +36,7 @@ fn stored(db: &Path) -> u64 {
 fn a_full_disk_is_reported_alerted_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let Some(_fs) = SmallFs::mount(&data, 24) else {
+    let Some(fs) = SmallFs::mount(&data, 24) else {
         return;
     };
     let db = data.join("hallwatch.db");
@@ -148,7 +97,7 @@ kind = "log"
     let bearer = format!("Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
     let auth = [("Authorization", bearer.as_str())];
     let log_path = dir.path().join("run.log");
-    let mut run = Kill(
+    let mut run = KillOnDrop(
         Command::new(hallwatch_exe())
             .args(["run", "--config"])
             .arg(&config_path)
@@ -170,7 +119,7 @@ kind = "log"
     let before = stored(&db);
 
     // The disk fills up.
-    let ballast = fill(&data);
+    let ballast = fs.fill();
     let mut h = serde_json::Value::Null;
     assert!(
         wait_until(Duration::from_secs(90), || {

@@ -215,3 +215,59 @@ pub fn artifacts_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     dir
 }
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves nothing running.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A small tmpfs mounted on a folder by the test: a disk that really fills up. Unmounted on
+/// drop.
+pub struct SmallFs(PathBuf);
+
+impl SmallFs {
+    /// Mounts `mib` MiB at `at` (created if missing). `None`, said on stderr, where this
+    /// process may not mount (not root); as root a failure is a broken machine and panics.
+    pub fn mount(at: &std::path::Path, mib: u32) -> Option<SmallFs> {
+        std::fs::create_dir_all(at).expect("mount point");
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Some(SmallFs(at.to_path_buf()));
+        }
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        assert!(!root, "cannot mount a tmpfs as root");
+        eprintln!("skipped: mounting a small file system needs root");
+        None
+    }
+
+    /// Writes a ballast file until the file system is full; returns its path.
+    pub fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.0.join("ballast");
+        let mut f = std::fs::File::create(&path).expect("ballast");
+        for size in [64 * 1024, 512] {
+            let chunk = vec![7u8; size];
+            while f.write_all(&chunk).is_ok() {}
+        }
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}

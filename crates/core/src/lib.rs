@@ -31,3 +31,12 @@ pub use live::{
 };
 pub use rate::{Decimator, RateSignal};
 pub use track::{TrackId, TrackState, TrackStatus};
+
+/// What a caught panic said (its `&str` or `String` payload), for the log.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}

@@ -294,11 +294,7 @@ fn worker(
             }
             Err(panic) => {
                 let n = counters.panics.fetch_add(1, Ordering::Relaxed) + 1;
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
+                let what = hallwatch_core::panic_message(panic.as_ref());
                 tracing::error!(
                     camera = %frame.camera, seq = frame.seq, panics = n, panic = %what,
                     "detection panicked on a frame; the frame is dropped and the worker carries on"

@@ -499,11 +499,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                         }
                     }
                     let n = analysis_restarts.fetch_add(1, Ordering::Relaxed) + 1;
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
+                    let what = hallwatch_core::panic_message(panic.as_ref());
                     tracing::error!(
                         camera = %cam, restarts = n, panic = %what,
                         "tracking and zones panicked on a frame; this camera's analysis starts afresh"

@@ -1064,18 +1064,15 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_full_disk_keeps_records_in_memory_and_writes_them_when_space_returns() {
-    let Some(fs) = SmallFs::mount(8192) else {
-        return;
-    };
-    let path = fs.path().join("hallwatch.db");
-    let (writer, handle) = Store::open(&path)
+/// A writer on a store in `fs` retrying fast, with one record already committed.
+fn writer_on(fs: &SmallFs, backlog_max: usize) -> (StoreWriter, WriterHandle) {
+    let (writer, handle) = Store::open(fs.path().join("hallwatch.db"))
         .unwrap()
         .writer(
             SITE,
             WriterOptions {
                 linger: Duration::from_millis(5),
+                backlog_max,
                 retry_initial: Duration::from_millis(50),
                 retry_max: Duration::from_millis(200),
                 ..WriterOptions::default()
@@ -1085,6 +1082,15 @@ fn a_full_disk_keeps_records_in_memory_and_writes_them_when_space_returns() {
     writer
         .send_and_wait(Record::ZoneSample(sample("w", T0)))
         .unwrap();
+    (writer, handle)
+}
+
+#[test]
+fn a_full_disk_keeps_records_in_memory_and_writes_them_when_space_returns() {
+    let Some(fs) = SmallFs::mount(8192) else {
+        return;
+    };
+    let (writer, handle) = writer_on(&fs, WriterOptions::default().backlog_max);
     let ballast = fs.fill();
     // Far more than the WAL's free pages hold: the database must refuse them.
     let sent = 20_000;
@@ -1129,23 +1135,7 @@ fn a_full_backlog_drops_the_oldest_and_says_so() {
     let Some(fs) = SmallFs::mount(8192) else {
         return;
     };
-    let path = fs.path().join("hallwatch.db");
-    let (writer, handle) = Store::open(&path)
-        .unwrap()
-        .writer(
-            SITE,
-            WriterOptions {
-                linger: Duration::from_millis(5),
-                backlog_max: 1000,
-                retry_initial: Duration::from_millis(50),
-                retry_max: Duration::from_millis(100),
-                ..WriterOptions::default()
-            },
-        )
-        .unwrap();
-    writer
-        .send_and_wait(Record::ZoneSample(sample("w", T0)))
-        .unwrap();
+    let (writer, handle) = writer_on(&fs, 1000);
     let ballast = fs.fill();
     let sent = 20_000u64;
     for i in 1..sent {

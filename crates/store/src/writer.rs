@@ -619,19 +619,7 @@ fn commit(
             backlog.records.len(),
             stats(shared).last_error.unwrap_or_default()
         );
-        for (record, reply) in records {
-            match reply {
-                Some(reply) => {
-                    shared.failed.fetch_add(1, Ordering::Relaxed);
-                    let _ = reply.send(Err(StoreError::Commit {
-                        path: store.path.clone(),
-                        records: 1,
-                        detail: detail.clone(),
-                    }));
-                }
-                None => backlog.push(record, lost, shared),
-            }
-        }
+        keep_refused(records, 1, &detail, store, backlog, lost, shared);
     } else if !records.is_empty() {
         let mut attempt = 1;
         let outcome = loop {
@@ -687,20 +675,7 @@ fn commit(
                     crate::error::sql_err(&store.path, "committing a batch", e).to_string();
                 shared.commit_failures.fetch_add(1, Ordering::Relaxed);
                 set_failing(shared, &detail);
-                for (record, reply) in records {
-                    match reply {
-                        Some(reply) => {
-                            shared.failed.fetch_add(1, Ordering::Relaxed);
-                            let _ = reply.send(Err(StoreError::Commit {
-                                path: store.path.clone(),
-                                records: n,
-                                detail: detail.clone(),
-                            }));
-                        }
-                        // Kept in order and retried; never dropped while the backlog has room.
-                        None => backlog.push(record, lost, shared),
-                    }
-                }
+                keep_refused(records, n, &detail, store, backlog, lost, shared);
             }
         }
     }
@@ -725,6 +700,33 @@ fn commit(
                 Err(lost.error(store))
             };
             let _ = reply.send(r);
+        }
+    }
+}
+
+/// Records the database refused: a sender who waits is told at once (a batch of `batch`
+/// records not committed); the others are kept in the backlog, in order, and retried — never
+/// dropped while the backlog has room.
+fn keep_refused(
+    records: Vec<(Record, Option<Reply<()>>)>,
+    batch: usize,
+    detail: &str,
+    store: &Store,
+    backlog: &mut Backlog,
+    lost: &mut Lost,
+    shared: &Shared,
+) {
+    for (record, reply) in records {
+        match reply {
+            Some(reply) => {
+                shared.failed.fetch_add(1, Ordering::Relaxed);
+                let _ = reply.send(Err(StoreError::Commit {
+                    path: store.path.clone(),
+                    records: batch,
+                    detail: detail.to_string(),
+                }));
+            }
+            None => backlog.push(record, lost, shared),
         }
     }
 }
