@@ -718,7 +718,19 @@ where
         .acquire()
         .await
         .map_err(ApiError::internal)?;
-    state.db().run(f).await
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let submitted = state.inner.hashers.submit(Box::new(move |store| {
+        let out = match store {
+            Ok(s) => f(s),
+            Err(e) => Err(ApiError::from(e)),
+        };
+        let _ = tx.send(out);
+    }));
+    if !submitted {
+        return Err(ApiError::unavailable("the server is stopping"));
+    }
+    rx.await
+        .map_err(|_| ApiError::internal("a password check failed unexpectedly"))?
 }
 
 pub(crate) async fn login(

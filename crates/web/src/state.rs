@@ -197,6 +197,65 @@ impl Db {
     }
 }
 
+/// A job for a hashing thread: it gets that thread's own connection (opened on first use).
+pub(crate) type HashJob = Box<dyn FnOnce(Result<&mut Store, StoreError>) + Send>;
+
+/// A few dedicated threads that run password hashes, each with its own connection. Always the
+/// same threads, so the allocator reuses each one's 19 MiB argon2 block: run on the blocking
+/// pool's many threads, every thread's allocator arena kept its own block, and a flood of
+/// logins grew the server's memory by some 270 MiB although only two hashes ran at once.
+pub(crate) struct Hashers {
+    tx: Mutex<std::sync::mpsc::Sender<HashJob>>,
+}
+
+impl Hashers {
+    fn start(path: &std::path::Path, threads: usize) -> Result<Self, WebError> {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..threads.max(1) {
+            let rx = Arc::clone(&rx);
+            let thread_path = path.to_path_buf();
+            std::thread::Builder::new()
+                .name(format!("hash-{n}"))
+                .spawn(move || {
+                    let mut conn: Option<Store> = None;
+                    loop {
+                        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                            Ok(job) => job,
+                            // The server is gone.
+                            Err(_) => return,
+                        };
+                        let store = match conn.as_mut() {
+                            Some(s) => Ok(s),
+                            None => Store::open_again(&thread_path).map(|s| conn.insert(s)),
+                        };
+                        // A panicking job drops its reply (the caller gets an error); the
+                        // thread carries on.
+                        let _ =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store)));
+                    }
+                })
+                .map_err(|e| {
+                    WebError::Store(StoreError::Io {
+                        path: path.to_path_buf(),
+                        op: "starting a password hashing thread",
+                        source: e,
+                    })
+                })?;
+        }
+        Ok(Self { tx: Mutex::new(tx) })
+    }
+
+    /// Queues `job`; false when the threads are gone.
+    pub(crate) fn submit(&self, job: HashJob) -> bool {
+        self.tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .is_ok()
+    }
+}
+
 pub(crate) struct Inner {
     pub config: Arc<Config>,
     pub dashboards_dir: PathBuf,
@@ -209,6 +268,8 @@ pub(crate) struct Inner {
     pub limiter: LoginLimiter,
     /// Bounds concurrent password hashes ([`crate::auth::HASH_SLOTS`]).
     pub hash_slots: tokio::sync::Semaphore,
+    /// The threads that hash passwords (one per slot).
+    pub hashers: Hashers,
     /// Report files (HTML, PDF, XLSX) rendered at once.
     pub render_slots: tokio::sync::Semaphore,
     /// Camera pictures encoded at once.
@@ -272,6 +333,7 @@ impl AppState {
                 sessions: Sessions::new(server),
                 limiter: LoginLimiter::new(server),
                 hash_slots: tokio::sync::Semaphore::new(crate::auth::HASH_SLOTS),
+                hashers: Hashers::start(&opts.store_path, crate::auth::HASH_SLOTS)?,
                 render_slots: tokio::sync::Semaphore::new(REPORT_RENDERS),
                 picture_slots: tokio::sync::Semaphore::new(PICTURE_ENCODES),
                 config: opts.config,

@@ -1332,6 +1332,7 @@ async fn a_burst_of_queries_uses_a_bounded_number_of_connections() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let most = sampler.join().unwrap();
-    // The server's pool allows 8 connections in use at once.
-    assert!((1..=8).contains(&most), "{most} connections open at once");
+    // The server's pool allows 8 connections in use at once, plus one per password hashing
+    // thread (2).
+    assert!((1..=10).contains(&most), "{most} connections open at once");
 }
