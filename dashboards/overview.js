@@ -7,13 +7,20 @@ function cameraStateKey(c) {
   return "camera." + (s || "starting");
 }
 
+// As CameraHealth::overloaded: more than one frame in ten dropped because analysis lags.
+function overloaded(c) {
+  const dropped = c.dropped_fps || 0;
+  return dropped > 0.2 && dropped > 0.1 * ((c.analysed_fps || 0) + dropped);
+}
+
 function renderCameras(list, cams) {
   list.replaceChildren(...cams.map((c) => {
     const key = cameraStateKey(c);
     return el("li", { class: "camera " + key.slice(7) },
       el("strong", {}, c.camera), " ",
       el("span", { class: "state" }, t(key)), " ",
-      el("span", { class: "sub" }, `${(c.analysed_fps || 0).toFixed(1)} ${t("camera.fps")} · ${c.frames_dropped} ${t("camera.dropped")} · ${c.reconnects} ${t("camera.reconnects")}`));
+      el("span", { class: "sub" }, `${(c.analysed_fps || 0).toFixed(1)} ${t("camera.fps")} · ${c.frames_dropped} ${t("camera.dropped")} · ${c.reconnects} ${t("camera.reconnects")}`),
+      overloaded(c) ? el("span", { class: "overload" }, " " + t("camera.overloaded", { n: (c.dropped_fps || 0).toFixed(1) })) : "");
   }));
 }
 

@@ -57,6 +57,10 @@ pub struct CameraHealth {
     pub frames_analysed: u64,
     /// Frames thrown away because analysis lagged (the oldest queued frame is dropped).
     pub frames_dropped: u64,
+    /// Frames dropped per second lately: above zero the detector cannot keep up with this
+    /// camera's analysis rate (overload; see [`CameraHealth::overloaded`]).
+    #[serde(default)]
+    pub dropped_fps: f64,
     /// Restarts after a failure.
     pub reconnects: u32,
     /// Last failure, credentials removed.
@@ -103,6 +107,7 @@ impl CameraHealth {
             frames_decoded: 0,
             frames_analysed: 0,
             frames_dropped: 0,
+            dropped_fps: 0.0,
             reconnects: 0,
             last_error: None,
             downtime: Vec::new(),
@@ -111,6 +116,13 @@ impl CameraHealth {
             source_fps: None,
             analysis: AnalysisCost::default(),
         }
+    }
+
+    /// True while the analysis drops more than one frame in ten of this camera's (and more
+    /// than one every five seconds): the server has more cameras than its detector can serve
+    /// at their analysis rates.
+    pub fn overloaded(&self) -> bool {
+        self.dropped_fps > 0.2 && self.dropped_fps > 0.1 * (self.analysed_fps + self.dropped_fps)
     }
 
     /// True while an outage is open.
@@ -146,6 +158,20 @@ impl CameraHealth {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn overload_is_more_than_one_frame_in_ten_dropped() {
+        let mut h = CameraHealth::new(CameraId::new("c"));
+        assert!(!h.overloaded(), "an idle camera");
+        h.analysed_fps = 5.0;
+        h.dropped_fps = 0.4;
+        assert!(!h.overloaded(), "a frame dropped now and then");
+        h.dropped_fps = 1.0;
+        assert!(h.overloaded());
+        h.analysed_fps = 0.0;
+        h.dropped_fps = 0.05;
+        assert!(!h.overloaded());
+    }
 
     #[test]
     fn only_recent_outages_are_kept() {

@@ -360,6 +360,7 @@ impl Supervisor {
         let mut stats_at = Instant::now();
         let mut decoded_then = 0u64;
         let mut analysed_then = lock(&self.health).frames_analysed;
+        let mut dropped_then = lock(&self.health).frames_dropped;
         let mut video_info: Option<(gst::Caps, gst_video::VideoInfo)> = None;
         let end = loop {
             if self.stopped() {
@@ -445,9 +446,11 @@ impl Supervisor {
                 let mut h = lock(&self.health);
                 h.input_fps = decoded.saturating_sub(decoded_then) as f64 / dt;
                 h.analysed_fps = h.frames_analysed.saturating_sub(analysed_then) as f64 / dt;
+                h.dropped_fps = h.frames_dropped.saturating_sub(dropped_then) as f64 / dt;
                 h.frames_decoded += decoded.saturating_sub(decoded_then);
                 decoded_then = decoded;
                 analysed_then = h.frames_analysed;
+                dropped_then = h.frames_dropped;
                 stats_at = Instant::now();
             }
         };
@@ -457,6 +460,7 @@ impl Supervisor {
             h.frames_decoded += decoded.saturating_sub(decoded_then);
             h.input_fps = 0.0;
             h.analysed_fps = 0.0;
+            h.dropped_fps = 0.0;
         }
         drop(guard);
         end

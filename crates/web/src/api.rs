@@ -74,6 +74,14 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
             "count": down,
         }));
     }
+    let overloaded = hall.cameras.iter().filter(|c| c.overloaded()).count();
+    if overloaded > 0 {
+        problems.push(json!({
+            "what": "overload",
+            "detail": "the detector cannot keep up: cameras drop frames",
+            "count": overloaded,
+        }));
+    }
     let status = if problems.is_empty() {
         "ok"
     } else {

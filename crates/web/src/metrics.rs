@@ -175,6 +175,34 @@ impl Metrics {
         }
         family(
             &mut o,
+            "hallwatch_camera_dropped_fps",
+            "gauge",
+            "Frames dropped per second lately because analysis lags (overload when above a tenth of the frames).",
+        );
+        for c in &hall.cameras {
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_dropped_fps{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                num(c.dropped_fps)
+            );
+        }
+        family(
+            &mut o,
+            "hallwatch_camera_overloaded",
+            "gauge",
+            "1 while the detector cannot keep up with this camera's analysis rate.",
+        );
+        for c in &hall.cameras {
+            let _ = writeln!(
+                o,
+                "hallwatch_camera_overloaded{{site=\"{site}\",camera=\"{}\"}} {}",
+                escape(c.camera.as_str()),
+                u8::from(c.overloaded())
+            );
+        }
+        family(
+            &mut o,
             "hallwatch_camera_reconnects_total",
             "counter",
             "Restarts after a failure.",

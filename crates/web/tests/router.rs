@@ -1062,6 +1062,7 @@ async fn state_counters_and_metrics_follow_what_is_published() {
         "hallwatch_store_records_total{site=\"thu-nghiem\"} 500",
         "hallwatch_store_dropped_records_total{site=\"thu-nghiem\"} 0",
         "hallwatch_detector_panics_total{site=\"thu-nghiem\"} 1",
+        "hallwatch_camera_overloaded{site=\"thu-nghiem\",camera=\"sanh\"} 0",
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
