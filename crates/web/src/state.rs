@@ -201,9 +201,10 @@ impl Db {
 pub(crate) type HashJob = Box<dyn FnOnce(Result<&mut Store, StoreError>) + Send>;
 
 /// A few dedicated threads that run password hashes, each with its own connection. Always the
-/// same threads, so the allocator reuses each one's 19 MiB argon2 block: run on the blocking
-/// pool's many threads, every thread's allocator arena kept its own block, and a flood of
-/// logins grew the server's memory by some 270 MiB although only two hashes ran at once.
+/// same threads, each reusing its one 19 MiB argon2 buffer (`hallwatch_store` keeps it per
+/// thread): run on the blocking pool's many threads, every thread's allocator arena kept its
+/// own block, and a flood of logins grew the server's memory by some 270 MiB although only
+/// two hashes ran at once.
 pub(crate) struct Hashers {
     tx: Mutex<std::sync::mpsc::Sender<HashJob>>,
 }
