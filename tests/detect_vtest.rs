@@ -214,6 +214,7 @@ fn pool_serves_two_cameras() {
             camera: c.id().clone(),
             frames: c.frames().clone(),
             config: Default::default(),
+            min_score: 0.0,
             rate: Decimator::new(cfg.analysis.fps, cfg.analysis.active_fps, RateSignal::new()),
         })
         .collect();
@@ -290,6 +291,7 @@ fn a_bad_frame_costs_only_itself() {
             camera: fs[0].camera.clone(),
             frames: frames_rx,
             config: Default::default(),
+            min_score: 0.0,
             rate: Decimator::new(0.0, 0.0, RateSignal::new()),
         }],
         &PoolOptions {

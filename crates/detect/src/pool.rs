@@ -23,6 +23,10 @@ pub struct CameraInput {
     pub frames: Receiver<Frame>,
     /// Its detection settings.
     pub config: CameraDetectConfig,
+    /// Boxes scoring at least this are kept (0 = the camera's `score_threshold`, else the
+    /// model's). The tracker's second stage recovers people from boxes below its own
+    /// threshold, so the pipeline asks for those too.
+    pub min_score: f32,
     /// Which delivered frames are analysed (the adaptive analysis rate); frames it skips are
     /// dropped here, before the motion gate and the detector, and never reach the output.
     pub rate: Decimator,
@@ -53,6 +57,7 @@ pub struct PoolOptions {
 
 struct CameraState {
     config: CameraDetectConfig,
+    min_score: f32,
     rate: Decimator,
     gate: MotionGate,
     last: Vec<Detection>,
@@ -142,6 +147,7 @@ impl DetectorPool {
                     state: Mutex::new(CameraState {
                         gate: MotionGate::new(i.config.motion_threshold, i.config.full_pass_s),
                         config: i.config,
+                        min_score: i.min_score,
                         rate: i.rate,
                         last: Vec::new(),
                     }),
@@ -318,7 +324,12 @@ fn process(
         return Ok((st.last.clone(), decision, Timings::default()));
     }
     let regions: Vec<Region> = detector.regions(&st.config, frame.width, frame.height);
-    let (dets, timings) = detector.detect(frame, &regions, st.config.score_threshold)?;
+    let threshold = if st.min_score > 0.0 {
+        st.min_score
+    } else {
+        st.config.score_threshold
+    };
+    let (dets, timings) = detector.detect(frame, &regions, threshold)?;
     st.last = dets.clone();
     Ok((dets, decision, timings))
 }

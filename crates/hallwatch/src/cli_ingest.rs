@@ -3,23 +3,22 @@
 
 use crate::live_state::StateBuilder;
 use anyhow::{Context, Result};
+use hallwatch_config::ZoneConfig;
 use hallwatch_config::{Config, SourceKind};
-use hallwatch_core::HallState;
-use hallwatch_core::{CameraHealth, CameraState, Decimator, RateSignal};
-use hallwatch_detect::{CameraInput, Detected, DetectorPool, Manifest, PoolOptions};
-use hallwatch_ingest::Ingest;
-use hallwatch_predict::{PredictConfig, Prediction, WaitPredictor};
+use hallwatch_core::{CameraHealth, CameraId, CameraState, HallState, TrackStatus};
+use hallwatch_detect::{Manifest, PoolOptions};
+use hallwatch_pipeline::{FrameStep, Pipeline, RecordFiles, Sink, Sinks};
+use hallwatch_predict::Prediction;
 use hallwatch_store::unix_seconds;
 use hallwatch_store::{
-    Abandonment, DowntimeInterval, Record, Retention, Store, WriterOptions, ZoneSample,
+    Abandonment, DowntimeInterval, Record, Retention, Store, StoreWriter, WriterOptions, ZoneSample,
 };
-use hallwatch_track::Tracker;
-use hallwatch_zones::{CounterState, HallMetrics, HallSnapshot, ZoneEngine, ZoneEvent};
+use hallwatch_zones::{CounterState, HallSnapshot, ZoneEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -102,8 +101,129 @@ fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
     line
 }
 
-/// A camera down for longer than this without a frame has its counts expired.
-const STALE_AFTER: Duration = Duration::from_secs(2);
+/// Stores the visits as they open, end or are discarded, the abandonments, and a zone sample
+/// every 10 s of stream time.
+struct StoreSink {
+    store: StoreWriter,
+    zones: Vec<ZoneConfig>,
+    next_sample: f64,
+}
+
+impl StoreSink {
+    fn persist(&self, camera: &CameraId, events: &[ZoneEvent]) {
+        for e in events {
+            let record = match e {
+                // A visit is stored open as it begins, so a crash cannot forget the people
+                // waiting: the next start closes it as truncated
+                // (Store::close_open_sessions). Closing it updates the same row.
+                ZoneEvent::Opened(s) => Record::Session(s.clone()),
+                ZoneEvent::Discarded(s) => Record::DiscardOpen(s.clone()),
+                ZoneEvent::Closed(s) => Record::Session(s.clone()),
+                other => match Abandonment::from_event(camera, other) {
+                    Some(a) => Record::Abandonment(a),
+                    None => continue,
+                },
+            };
+            if let Err(err) = self.store.send(record) {
+                tracing::error!(error = %err, "could not store a visit");
+            }
+        }
+    }
+}
+
+impl Sink for StoreSink {
+    fn frame(&mut self, step: &FrameStep<'_>) -> std::io::Result<()> {
+        self.persist(&step.detected.frame.camera, step.events);
+        let t = step.detected.frame.time.seconds();
+        if t >= self.next_sample || t < self.next_sample - 20.0 {
+            self.next_sample = t + 10.0;
+            for z in ZoneSample::from_snapshot(step.snapshot, &self.zones) {
+                if let Err(err) = self.store.send(Record::ZoneSample(z)) {
+                    tracing::error!(error = %err, "could not store a zone sample");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn closed(
+        &mut self,
+        camera: &CameraId,
+        events: &[ZoneEvent],
+        _snapshot: &HallSnapshot,
+    ) -> std::io::Result<()> {
+        self.persist(camera, events);
+        Ok(())
+    }
+}
+
+/// The live side: the camera's latest picture and tracks, the published hall state, the
+/// status lines' figures and the inference metrics.
+struct LiveSink {
+    figures: Arc<Mutex<HashMap<String, CameraFigures>>>,
+    hall: Arc<Mutex<Option<(HallSnapshot, Prediction)>>>,
+    builder: Arc<Mutex<StateBuilder>>,
+    health_now: Arc<Mutex<Vec<CameraHealth>>>,
+    publish: Option<Publisher>,
+    latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
+    on_inference: Option<InferenceHook>,
+}
+
+impl Sink for LiveSink {
+    fn frame(&mut self, step: &FrameStep<'_>) -> std::io::Result<()> {
+        let d = step.detected;
+        let t = d.frame.time.seconds();
+        if let Some(latest) = &self.latest {
+            latest.update(&d.frame, step.tracks);
+        }
+        if let Some(publish) = &self.publish {
+            let mut b = self.builder.lock().unwrap_or_else(|p| p.into_inner());
+            b.observe(step.events, t);
+            let cams = self
+                .health_now
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(state) = b.build(step.snapshot, Some(step.prediction), cams) {
+                drop(b);
+                publish(&state);
+            }
+        }
+        *self.hall.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((step.snapshot.clone(), step.prediction.clone()));
+        let cam = d.frame.camera.to_string();
+        let mut all = self.figures.lock().unwrap_or_else(|p| p.into_inner());
+        let f = all.entry(cam.clone()).or_default();
+        f.frames += 1;
+        if d.decision.run() {
+            f.inferred += 1;
+            f.infer_ms_total += d.timings.infer_ms;
+            if let Some(observe) = &self.on_inference {
+                observe(&cam, d.timings.infer_ms / 1000.0);
+            }
+        }
+        f.people_now = step
+            .tracks
+            .iter()
+            .filter(|t| t.status == TrackStatus::Tracked)
+            .count();
+        f.people_max = f.people_max.max(f.people_now);
+        Ok(())
+    }
+
+    fn closed(
+        &mut self,
+        _camera: &CameraId,
+        _events: &[ZoneEvent],
+        snapshot: &HallSnapshot,
+    ) -> std::io::Result<()> {
+        let mut h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((s, _)) = h.as_mut() {
+            *s = snapshot.clone();
+        }
+        Ok(())
+    }
+}
 
 /// Stores each camera outage when it opens (end unknown) and again when it closes, so history
 /// and the monthly review see it while the server runs and a crash loses none.
@@ -198,6 +318,9 @@ pub struct RunOptions {
     /// The store was already opened and checked by this process (`quick_check` reads the
     /// whole file: once per start is enough).
     pub store_checked: bool,
+    /// Also writes each camera's tracks, per-frame zone counts and visits into
+    /// `<folder>/<camera>/`, as `replay` does (for `eval-zones` on a live run).
+    pub record: Option<PathBuf>,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -227,45 +350,26 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     }
     let model_file = model_path(cfg);
     let model = Manifest::load(&model_file)?;
-    let ingest = Ingest::start(&cfg.cameras).context("starting cameras")?;
-    if ingest.cameras().is_empty() {
-        anyhow::bail!("the config has no enabled camera");
-    }
-    // The adaptive analysis rate: the detector pool skips frames in front of the detector by
-    // each camera's decimator; the consumer raises its signal (for the camera's hold) while
-    // people move near its zones.
-    let (inputs, rate_signals): (Vec<CameraInput>, HashMap<String, (RateSignal, f64)>) = ingest
-        .cameras()
-        .iter()
-        .filter_map(|c| {
-            let conf = cfg.cameras.iter().find(|k| k.id == c.id().as_str())?;
-            let signal = RateSignal::new();
-            let input = CameraInput {
-                camera: c.id().clone(),
-                frames: c.frames().clone(),
-                config: conf.detect.clone(),
-                rate: Decimator::new(conf.analysis.fps, conf.analysis.active_fps, signal.clone()),
-            };
-            Some((
-                input,
-                (c.id().to_string(), (signal, conf.analysis.active_hold_s)),
-            ))
-        })
-        .unzip();
-    let (tx, rx) = crossbeam_channel::bounded::<Detected>(64);
-    let pool = DetectorPool::start(
+    // Cameras -> detector pool (adaptive rate, motion gate) -> per-camera tracker and zones ->
+    // hall figures: the one composition shared with `replay` (hallwatch-pipeline).
+    let Pipeline {
+        ingest,
+        pool,
+        detected,
+        mut analysis,
+    } = Pipeline::start(
+        cfg,
         &model,
-        inputs,
         &PoolOptions {
             workers: cfg.detector.workers,
             intra_threads: cfg.detector.intra_threads,
         },
-        tx,
     )
-    .with_context(|| format!("starting the detector ({})", model_file.display()))?;
+    .with_context(|| format!("starting the pipeline ({})", model_file.display()))?;
 
-    // The event store: every finished visit and a zone sample every 10 s of stream time,
-    // batched on the store's own writer thread and committed durably.
+    // The event store: every visit (stored open as it begins, so a crash cannot forget the
+    // people waiting) and a zone sample every 10 s of stream time, batched on the store's own
+    // writer thread and committed durably.
     let db_path = PathBuf::from(&cfg.storage.data_dir).join("hallwatch.db");
     std::fs::create_dir_all(&cfg.storage.data_dir)
         .with_context(|| format!("creating the data folder {}", cfg.storage.data_dir))?;
@@ -295,74 +399,48 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         .with_context(|| format!("starting the store writer for {}", db_path.display()))?;
     let figures: Arc<Mutex<HashMap<String, CameraFigures>>> = Arc::default();
     let hall: Arc<Mutex<Option<(HallSnapshot, Prediction)>>> = Arc::default();
-    // The published state: built on every analysed frame by the consumer and on every tick of
-    // the status loop below (camera health changes even when no frame arrives).
+    // The published state: built on every analysed frame by the analysis thread and on every
+    // tick of the status loop below (camera health changes even when no frame arrives).
     let builder = Arc::new(Mutex::new(StateBuilder::new(cfg)));
     let health_now: Arc<Mutex<Vec<CameraHealth>>> = Arc::new(Mutex::new(ingest.health()));
-    // Tracking and zones: one tracker and one zone engine per camera, on this one thread, fed
-    // in stream time; hall figures across cameras.
-    let analysis_restarts = Arc::new(AtomicU64::new(0));
-    let consumer = {
-        let analysis_restarts = Arc::clone(&analysis_restarts);
-        let figures = Arc::clone(&figures);
-        let hall = Arc::clone(&hall);
-        let zones_cfg = cfg.zones.clone();
-        let hall_cfg = cfg.hall.clone();
-        let threshold = model.manifest.output.score_threshold;
-        let store = store_writer.clone();
-        let builder = Arc::clone(&builder);
+    let analysis_restarts = analysis.restarts();
+    let mut sinks = Sinks::default();
+    sinks.push(StoreSink {
+        store: store_writer.clone(),
+        zones: cfg.zones.clone(),
+        next_sample: f64::NEG_INFINITY,
+    });
+    sinks.push(LiveSink {
+        figures: Arc::clone(&figures),
+        hall: Arc::clone(&hall),
+        builder: Arc::clone(&builder),
+        health_now: Arc::clone(&health_now),
+        publish: publish.clone(),
+        latest: options.latest.clone(),
+        on_inference: options.on_inference.clone(),
+    });
+    if let Some(dir) = &options.record {
         let health_now = Arc::clone(&health_now);
-        let publish = publish.clone();
-        let latest = options.latest.clone();
-        let on_inference = options.on_inference.clone();
-        let rate_signals = rate_signals.clone();
-        let calendar = cfg.calendar().ok();
-        // The expected wait for someone arriving now, from the queue, the open counters and
-        // recent service times.
-        let mut predictor = WaitPredictor::new(PredictConfig::default(), 0.0)
-            .map_err(|e| anyhow::anyhow!("wait predictor: {e}"))?;
+        sinks.push(RecordFiles::per_camera(
+            dir,
+            &cfg.zones,
+            Box::new(move |camera| {
+                health_now
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .find(|h| &h.camera == camera)
+                    .and_then(|h| h.source_size)
+            }),
+        ));
+    }
+    // Tracking and zones for every camera on this one thread, in stream time.
+    let consumer = {
+        let health_now = Arc::clone(&health_now);
+        let hall = Arc::clone(&hall);
         std::thread::spawn(move || {
-            let mut next_sample = f64::NEG_INFINITY;
-            let mut started = false;
-            let persist = |camera: &hallwatch_core::CameraId, events: &[ZoneEvent]| {
-                for e in events {
-                    let record = match e {
-                        // A visit is stored open as it begins, so a crash cannot forget the
-                        // people waiting: the next start closes it as truncated
-                        // (Store::close_open_sessions). Closing it updates the same row.
-                        ZoneEvent::Opened(s) => Record::Session(s.clone()),
-                        ZoneEvent::Discarded(s) => Record::DiscardOpen(s.clone()),
-                        ZoneEvent::Closed(s) => Record::Session(s.clone()),
-                        other => match Abandonment::from_event(camera, other) {
-                            Some(a) => Record::Abandonment(a),
-                            None => continue,
-                        },
-                    };
-                    if let Err(err) = store.send(record) {
-                        tracing::error!(error = %err, "could not store a visit");
-                    }
-                }
-            };
-            let mut trackers: HashMap<String, (Tracker, ZoneEngine, f64)> = HashMap::new();
-            // Today's figures restart at local midnight (the site's time zone); so does the
-            // wait predictor's day.
-            let mut metrics = match &calendar {
-                Some(c) => HallMetrics::new(&hall_cfg).with_calendar(c.clone()),
-                None => HallMetrics::new(&hall_cfg),
-            };
-            let mut last_t: f64 = 0.0;
-            // When each camera's last frame arrived (wall clock).
-            let mut last_frame_at: HashMap<String, Instant> = HashMap::new();
-            loop {
-                let d = match rx.recv_timeout(Duration::from_millis(500)) {
-                    Ok(d) => Some(d),
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
-                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-                };
-                // A camera that went down: what it counted is stale (the people it saw may
-                // have left unseen), so its open visits end, truncated at its last frame, and
-                // its zones leave the hall figures until frames flow again.
-                let down: Vec<String> = health_now
+            let down = || -> Vec<hallwatch_core::CameraId> {
+                health_now
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .iter()
@@ -373,155 +451,19 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
                                 CameraState::Reconnecting { .. } | CameraState::Failed
                             )
                     })
-                    .map(|h| h.camera.to_string())
-                    .filter(|id| {
-                        trackers.contains_key(id)
-                            && last_frame_at
-                                .get(id)
-                                .is_none_or(|at| at.elapsed() > STALE_AFTER)
-                    })
-                    .collect();
-                for cam in down {
-                    if let Some((_, mut zones, t)) = trackers.remove(&cam) {
-                        let events = zones.close_all(t);
-                        metrics.observe(&zones.counts(), &events, last_t.max(t));
-                        persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
-                        tracing::warn!(camera = %cam, "camera down: its open visits are closed as truncated and its counts leave the hall figures");
-                        let mut h = hall.lock().unwrap_or_else(|p| p.into_inner());
-                        if let Some((snapshot, _)) = h.as_mut() {
-                            *snapshot = metrics.snapshot(last_t);
-                        }
-                    }
-                }
-                let Some(d) = d else {
-                    continue;
-                };
-                let cam = d.frame.camera.to_string();
-                last_frame_at.insert(cam.clone(), Instant::now());
-                // A panic on one frame (a bug meeting odd input) must not end the analysis of
-                // every camera: that camera's open visits are closed as truncated, its tracker
-                // and zones start afresh, the others carry on, and it is logged and counted.
-                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let cam = d.frame.camera.to_string();
-                    let t = d.frame.time.seconds();
-                    let (tracker, zones, cam_t) =
-                        trackers.entry(cam.clone()).or_insert_with(|| {
-                            (
-                                Tracker::new(crate::replay::tracker_config(threshold)),
-                                ZoneEngine::new(d.frame.camera.clone(), &zones_cfg, &hall_cfg),
-                                t,
-                            )
-                        });
-                    *cam_t = t;
-                    let update = tracker.update(&d.detections, t);
-                    let tracks = tracker.tracks();
-                    if let Some(latest) = &latest {
-                        latest.update(&d.frame, &tracks);
-                    }
-                    let events =
-                        zones.update(&tracks, &update.removed, d.frame.width, d.frame.height, t);
-                    if zones.moving_near_zones()
-                        && let Some((signal, hold)) = rate_signals.get(&cam)
-                    {
-                        signal.active_until(t + hold);
-                    }
-                    let day_before = metrics.day();
-                    metrics.observe(&zones.counts(), &events, t);
-                    persist(&d.frame.camera, &events);
-                    last_t = t;
-                    let snapshot = metrics.snapshot(last_t);
-                    let p = &mut predictor;
-                    if !started || (day_before.is_some() && metrics.day() != day_before) {
-                        p.start_day(t);
-                        started = true;
-                    }
-                    for e in &events {
-                        if let ZoneEvent::Closed(s) = e
-                            && s.role == hallwatch_config::ZoneRole::Counter
-                            && !s.truncated
-                        {
-                            p.service_finished(s.exit.unwrap_or(t), s.counter, s.duration(t));
-                        }
-                    }
-                    for c in &snapshot.counters {
-                        match c.state {
-                            CounterState::StaffAbsent => p.counter_open(t, c.counter, false),
-                            state => {
-                                p.counter_serving(t, c.counter, state == CounterState::Serving)
-                            }
-                        }
-                    }
-                    p.queue_length(t, snapshot.waiting_smoothed);
-                    let prediction = p.predict(t);
-                    if t >= next_sample || t < next_sample - 20.0 {
-                        next_sample = t + 10.0;
-                        for z in ZoneSample::from_snapshot(&snapshot, &zones_cfg) {
-                            if let Err(err) = store.send(Record::ZoneSample(z)) {
-                                tracing::error!(error = %err, "could not store a zone sample");
-                            }
-                        }
-                    }
-                    if let Some(publish) = &publish {
-                        let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
-                        b.observe(&events, t);
-                        let cams = health_now.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                        if let Some(state) = b.build(&snapshot, Some(&prediction), cams) {
-                            drop(b);
-                            publish(&state);
-                        }
-                    }
-                    *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
-                    let mut all = figures.lock().unwrap_or_else(|p| p.into_inner());
-                    let f = all.entry(cam.clone()).or_default();
-                    f.frames += 1;
-                    if d.decision.run() {
-                        f.inferred += 1;
-                        f.infer_ms_total += d.timings.infer_ms;
-                        if let Some(observe) = &on_inference {
-                            observe(&cam, d.timings.infer_ms / 1000.0);
-                        }
-                    }
-                    f.people_now = tracks
-                        .iter()
-                        .filter(|t| t.status == hallwatch_core::TrackStatus::Tracked)
-                        .count();
-                    f.people_max = f.people_max.max(f.people_now);
-                }));
-                if let Err(panic) = step {
-                    if let Some((_, mut zones, t)) = trackers.remove(&cam) {
-                        // Close what it had open, if the engine is still able to.
-                        if let Ok(events) =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                zones.close_all(t)
-                            }))
-                        {
-                            persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
-                        }
-                    }
-                    let n = analysis_restarts.fetch_add(1, Ordering::Relaxed) + 1;
-                    let what = hallwatch_core::panic_message(panic.as_ref());
-                    tracing::error!(
-                        camera = %cam, restarts = n, panic = %what,
-                        "tracking and zones panicked on a frame; this camera's analysis starts afresh"
-                    );
-                }
+                    .map(|h| h.camera.clone())
+                    .collect()
+            };
+            if let Err(e) = analysis.drive(&detected, &mut sinks, &down) {
+                tracing::error!(error = %e, "the analysis could not write its output");
             }
             // Cameras stopped: what is still open is truncated.
-            for (cam, (_, zones, t)) in trackers.iter_mut() {
-                let events = zones.close_all(*t);
-                metrics.observe(&zones.counts(), &events, *t);
-                persist(&hallwatch_core::CameraId::new(cam.as_str()), &events);
+            match analysis.finish(&mut sinks) {
+                Ok(Some(last)) => *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some(last),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "the analysis could not write its output"),
             }
-            if started {
-                let snapshot = metrics.snapshot(last_t);
-                for c in &snapshot.counters {
-                    if c.state == CounterState::StaffAbsent {
-                        predictor.counter_open(last_t, c.counter, false);
-                    }
-                }
-                let prediction = predictor.predict(last_t);
-                *hall.lock().unwrap_or_else(|p| p.into_inner()) = Some((snapshot, prediction));
-            }
+            sinks
         })
     };
 
@@ -637,7 +579,9 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     let health = ingest.health();
     ingest.stop();
     pool.join();
-    let _ = consumer.join();
+    if let Ok(mut sinks) = consumer.join() {
+        sinks.flush().context("writing the recorded files")?;
+    }
     // The last word on camera outages, then everything queued, durably.
     write_outages(&health, &mut outages_written, &store_writer);
     drop(store_writer);

@@ -116,6 +116,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
             seconds: args.seconds,
             banner: Some(banner),
             stop: Some(Arc::clone(&stop)),
+            record: None,
         },
     );
     stop.store(true, Ordering::SeqCst);

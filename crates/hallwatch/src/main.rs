@@ -120,6 +120,11 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long)]
         seconds: Option<f64>,
+        /// Also write each camera's tracks, per-frame zone counts and visits into
+        /// FOLDER/<camera>/, as `replay` does, for `eval-zones` on a live run (benchmarks,
+        /// accuracy checks; it grows without bound, so not for a hall's daily service).
+        #[arg(long, value_name = "FOLDER")]
+        record: Option<PathBuf>,
     },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
@@ -203,11 +208,16 @@ fn run(command: Command) -> Result<ExitCode> {
             sim_cmd::eval_sim(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { config, seconds } => match hallwatch_config::Config::load(&config) {
+        Command::Run {
+            config,
+            seconds,
+            record,
+        } => match hallwatch_config::Config::load(&config) {
             Ok(cfg) => run_cmd::run(
                 cfg,
                 run_cmd::ServeOptions {
                     seconds,
+                    record,
                     ..run_cmd::ServeOptions::default()
                 },
             ),

@@ -86,6 +86,9 @@ pub struct ServeOptions {
     /// Set to stop. Without it `run` stops on Ctrl-C and SIGTERM itself; with it the caller
     /// sets it on those signals (the demo also stops its simulated hall with it).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Also writes each camera's tracks, zone counts and visits into `<folder>/<camera>/`
+    /// (as `replay` does), for `eval-zones` on a live run.
+    pub record: Option<PathBuf>,
 }
 
 /// Runs the hall server for `cfg`.
@@ -157,6 +160,7 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
                 metrics.metrics().observe_inference(camera, seconds)
             })),
             store_checked: true,
+            record: options.record,
         },
     );
     // Stop in order: pipelines (done), web server, then the notifier (it delivers what is

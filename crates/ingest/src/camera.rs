@@ -78,12 +78,28 @@ impl CameraHandle {
         lock(&self.health).clone()
     }
 
+    /// A handle that reads this camera's health from another thread.
+    pub fn health_watch(&self) -> HealthWatch {
+        HealthWatch(Arc::clone(&self.health))
+    }
+
     /// Stops the camera and waits for its thread (the pipeline is set to NULL first).
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Reads one camera's health from any thread (see [`CameraHandle::health_watch`]).
+#[derive(Clone)]
+pub struct HealthWatch(Arc<Mutex<CameraHealth>>);
+
+impl HealthWatch {
+    /// A copy of the camera's health right now.
+    pub fn get(&self) -> CameraHealth {
+        lock(&self.0).clone()
     }
 }
 

@@ -24,7 +24,7 @@ mod camera;
 mod error;
 mod pipeline;
 
-pub use camera::{CameraHandle, Ingest, backoff_delay};
+pub use camera::{CameraHandle, HealthWatch, Ingest, backoff_delay};
 pub use error::IngestError;
 pub use pipeline::{PIPELINE_TEMPLATES, launch_description};
 
