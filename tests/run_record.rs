@@ -86,7 +86,11 @@ bind = "127.0.0.1:{port}"
         .args(["-INT", &run.0.id().to_string()])
         .status();
     assert!(
-        wait_until(Duration::from_secs(20), || run.0.try_wait().unwrap().is_some()),
+        wait_until(Duration::from_secs(20), || run
+            .0
+            .try_wait()
+            .unwrap()
+            .is_some()),
         "no stop after SIGINT"
     );
     assert!(run.0.wait().unwrap().success());
@@ -121,6 +125,26 @@ bind = "127.0.0.1:{port}"
             })
             .collect();
         assert!(counted.iter().any(|&c| c > 0), "{camera}: {counts}");
+        // Times are the stream's own seconds (a looping file is paced like a camera and
+        // analysed on the wall clock), as in a replay: small, and rising with the frames.
+        let times: Vec<(u64, f64)> = counts
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].parse().unwrap(), f[1].parse().unwrap())
+            })
+            .collect();
+        assert!(
+            times.iter().all(|&(_, t)| (0.0..1000.0).contains(&t)),
+            "{camera}: {counts}"
+        );
+        assert!(
+            times
+                .windows(2)
+                .all(|w| w[1].0 < w[0].0 || w[1].1 >= w[0].1),
+            "{camera}: times fall within a loop: {counts}"
+        );
         // Visits closed at the stop are written, truncated when still open.
         let sessions = read("zone_sessions.csv");
         assert!(

@@ -1,8 +1,11 @@
 //! A local RTSP camera for the tests: serves a video file as a live H.264 or H.265 stream on
 //! 127.0.0.1 with gstreamer-rtsp-server, optionally behind basic authentication.
 //!
-//! Usage: test-rtsp-server --port P --file F [--codec h264|h265] [--path /cam]
+//! Usage: test-rtsp-server --port P --file F [--codec h264|h265|copy] [--path /cam]
 //!        [--user U --password PW]
+//!
+//! `--codec copy` serves an H.264 Matroska file as it is, without decoding and re-encoding
+//! (the capacity benchmark runs many cameras and must not spend the machine on encoders).
 //! Prints `READY rtsp://127.0.0.1:P/path` once it listens, then serves until killed.
 
 use gstreamer as gst;
@@ -20,7 +23,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(port), Some(file)) = (arg(&args, "--port"), arg(&args, "--file")) else {
         eprintln!(
-            "usage: test-rtsp-server --port P --file F [--codec h264|h265] [--path /cam] [--user U --password PW]"
+            "usage: test-rtsp-server --port P --file F [--codec h264|h265|copy] [--path /cam] [--user U --password PW]"
         );
         std::process::exit(2);
     };
@@ -38,9 +41,15 @@ fn main() {
             "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=10 bitrate=800 ! rtph264pay name=pay0 pt=96 config-interval=1"
         }
     };
-    let launch = format!(
-        "( filesrc location=\"{file}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 ! {encoder} )"
-    );
+    let launch = if codec == "copy" {
+        format!(
+            "( filesrc location=\"{file}\" ! matroskademux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        )
+    } else {
+        format!(
+            "( filesrc location=\"{file}\" ! decodebin ! videoconvert ! video/x-raw,format=I420 ! {encoder} )"
+        )
+    };
     let main_loop = gst::glib::MainLoop::new(None, false);
     let server = rtsp::RTSPServer::new();
     server.set_address("127.0.0.1");

@@ -167,6 +167,7 @@ struct LiveSink {
     publish: Option<Publisher>,
     latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
     on_inference: Option<InferenceHook>,
+    on_live_latency: Option<InferenceHook>,
 }
 
 impl Sink for LiveSink {
@@ -208,6 +209,13 @@ impl Sink for LiveSink {
             .filter(|t| t.status == TrackStatus::Tracked)
             .count();
         f.people_max = f.people_max.max(f.people_now);
+        drop(all);
+        if let (Some(observe), Some(wall)) = (&self.on_live_latency, d.frame.time.wall) {
+            // Live frames carry their capture time; files have none.
+            if let Ok(late) = std::time::SystemTime::now().duration_since(wall) {
+                observe(&cam, late.as_secs_f64());
+            }
+        }
         Ok(())
     }
 
@@ -298,7 +306,7 @@ pub fn model_path(cfg: &Config) -> PathBuf {
 /// Receives every published hall state (the web layer's live hub, the alert engine).
 pub type Publisher = Arc<dyn Fn(&HallState) + Send + Sync>;
 
-/// Receives each inference's duration: (camera, seconds).
+/// Receives a duration per camera: (camera, seconds).
 pub type InferenceHook = Arc<dyn Fn(&str, f64) + Send + Sync>;
 
 /// How [`run`] runs.
@@ -315,6 +323,9 @@ pub struct RunOptions {
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
     /// Called with each inference's duration (camera, seconds), for the metrics.
     pub on_inference: Option<InferenceHook>,
+    /// Called with the delay from each live frame's capture to the live state it updated
+    /// (camera, seconds), for the metrics.
+    pub on_live_latency: Option<InferenceHook>,
     /// The store was already opened and checked by this process (`quick_check` reads the
     /// whole file: once per start is enough).
     pub store_checked: bool,
@@ -418,6 +429,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         publish: publish.clone(),
         latest: options.latest.clone(),
         on_inference: options.on_inference.clone(),
+        on_live_latency: options.on_live_latency.clone(),
     });
     if let Some(dir) = &options.record {
         let health_now = Arc::clone(&health_now);

@@ -149,6 +149,7 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
         }
     });
     let metrics = state.clone();
+    let latency_metrics = state.clone();
     let code = crate::cli_ingest::run_with(
         &cfg,
         RunOptions {
@@ -158,6 +159,11 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
             latest: Some(latest),
             on_inference: Some(Arc::new(move |camera: &str, seconds: f64| {
                 metrics.metrics().observe_inference(camera, seconds)
+            })),
+            on_live_latency: Some(Arc::new(move |camera: &str, seconds: f64| {
+                latency_metrics
+                    .metrics()
+                    .observe_live_latency(camera, seconds)
             })),
             store_checked: true,
             record: options.record,

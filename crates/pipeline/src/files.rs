@@ -58,13 +58,19 @@ struct CameraFiles {
     visits: Vec<Session>,
     frames: u64,
     last_t: f64,
+    /// Analysis time minus the stream's own time at the last frame: zero for files; for
+    /// live sources (analysed in wall-clock seconds) it maps times back onto the stream's, so
+    /// a live run's files line up with the source's frames as a replay's do.
+    offset: f64,
 }
 
 /// Writes `tracks.txt` (MOTChallenge: frame, id, box in source pixels, score),
 /// `zone_counts.csv` (frame, time_s, zone, count, smoothed) and `zone_sessions.csv` (zone,
 /// track_id, enter_s, exit_s, duration_s, truncated, tracks) for each camera: in one folder
 /// ([`RecordFiles::flat`], one camera) or in one sub-folder per camera id
-/// ([`RecordFiles::per_camera`]). Frame numbers are the source's, 1-based.
+/// ([`RecordFiles::per_camera`]). Frame numbers are the source's, 1-based; times are the
+/// stream's own seconds, for live cameras too (not the wall clock the analysis runs on), so
+/// that `hallwatch eval-zones` lines a live run up with the ground truth as it does a replay.
 pub struct RecordFiles {
     root: PathBuf,
     flat: bool,
@@ -80,15 +86,16 @@ fn create(dir: &Path, name: &str) -> std::io::Result<BufWriter<File>> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("creating {}: {e}", p.display())))
 }
 
-fn csv_session(s: &Session) -> String {
+/// One visit as a CSV row, its times shifted by `-offset` (to the stream's own seconds).
+fn csv_session(s: &Session, offset: f64) -> String {
     let exit = s.exit.unwrap_or(s.enter);
     let tracks: Vec<String> = s.tracks.iter().map(|t| t.0.to_string()).collect();
     format!(
         "{},{},{:.3},{:.3},{:.3},{},{}",
         s.zone,
         s.first_track(),
-        s.enter,
-        exit,
+        s.enter - offset,
+        exit - offset,
         exit - s.enter,
         s.truncated,
         tracks.join(";")
@@ -142,6 +149,7 @@ impl RecordFiles {
                 visits: Vec::new(),
                 frames: 0,
                 last_t: 0.0,
+                offset: 0.0,
             };
             self.cameras.insert(key.clone(), files);
         }
@@ -198,7 +206,7 @@ impl RecordFiles {
 fn write_closed(f: &mut CameraFiles, events: &[ZoneEvent]) -> std::io::Result<()> {
     for e in events {
         if let ZoneEvent::Closed(s) = e {
-            writeln!(f.sessions, "{}", csv_session(s))?;
+            writeln!(f.sessions, "{}", csv_session(s, f.offset))?;
             f.visits.push(s.clone());
         }
     }
@@ -213,6 +221,8 @@ impl Sink for RecordFiles {
         let t = frame.time.seconds();
         f.frames += 1;
         f.last_t = t;
+        f.offset = t - frame.time.media.as_secs_f64();
+        let media_t = frame.time.media.as_secs_f64();
         write_closed(f, step.events)?;
         // Boxes in source pixels: the analysis frame may be scaled.
         let (sw, sh) = size.unwrap_or((frame.width, frame.height));
@@ -248,7 +258,7 @@ impl Sink for RecordFiles {
                 .map_or(c.people as f64, |z| z.people_smoothed);
             writeln!(
                 f.counts,
-                "{mot_frame},{t:.3},{},{},{smoothed:.3}",
+                "{mot_frame},{media_t:.3},{},{},{smoothed:.3}",
                 c.zone, c.people
             )?;
             let q = f.samples.entry(c.zone.clone()).or_insert((0.0, 0, 0));

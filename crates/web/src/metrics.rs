@@ -1,6 +1,8 @@
 //! Prometheus metrics (`/metrics`, text format 0.0.4).
 //!
-//! The pipeline records inference latency per camera with [`Metrics::observe_inference`];
+//! The pipeline records inference latency per camera with [`Metrics::observe_inference`] and
+//! the delay from a frame's capture to the live state it changed with
+//! [`Metrics::observe_live_latency`];
 //! everything else is derived at scrape time from the latest published
 //! [`hallwatch_core::HallState`]: camera frame rates, drops, reconnects and state, people per
 //! zone, waiting people, counters, served today, the predicted wait, the event store writer
@@ -17,11 +19,72 @@ pub const INFERENCE_BUCKETS_S: [f64; 12] = [
     0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Upper bounds (seconds) of the capture-to-live-state latency histogram's buckets.
+pub const LIVE_LATENCY_BUCKETS_S: [f64; 12] = [
+    0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0,
+];
+
 #[derive(Clone, Debug, Default)]
 struct Histogram {
-    counts: [u64; INFERENCE_BUCKETS_S.len()],
+    counts: [u64; 12],
     count: u64,
     sum: f64,
+}
+
+/// Adds `seconds` to `camera`'s histogram in `map` with bucket bounds `bounds`.
+fn observe(
+    map: &Mutex<BTreeMap<String, Histogram>>,
+    bounds: &[f64; 12],
+    camera: &str,
+    seconds: f64,
+) {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return;
+    }
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    let h = map.entry(camera.to_string()).or_default();
+    for (i, le) in bounds.iter().enumerate() {
+        if seconds <= *le {
+            h.counts[i] += 1;
+        }
+    }
+    h.count += 1;
+    h.sum += seconds;
+}
+
+/// Writes one histogram family per camera.
+fn render_histogram(
+    o: &mut String,
+    name: &str,
+    site: &str,
+    map: &Mutex<BTreeMap<String, Histogram>>,
+    bounds: &[f64; 12],
+) {
+    let map = map.lock().unwrap_or_else(|p| p.into_inner());
+    for (cam, h) in map.iter() {
+        let cam = escape(cam);
+        for (le, n) in bounds.iter().zip(h.counts) {
+            let _ = writeln!(
+                o,
+                "{name}_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"{le}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "{name}_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(
+            o,
+            "{name}_sum{{site=\"{site}\",camera=\"{cam}\"}} {}",
+            num(h.sum)
+        );
+        let _ = writeln!(
+            o,
+            "{name}_count{{site=\"{site}\",camera=\"{cam}\"}} {}",
+            h.count
+        );
+    }
 }
 
 /// Metrics the pipeline feeds and the server counts. Shared through
@@ -29,6 +92,7 @@ struct Histogram {
 #[derive(Debug, Default)]
 pub struct Metrics {
     inference: Mutex<BTreeMap<String, Histogram>>,
+    live_latency: Mutex<BTreeMap<String, Histogram>>,
     sse_clients: AtomicI64,
     sse_events: AtomicU64,
     logins_failed: AtomicU64,
@@ -37,18 +101,12 @@ pub struct Metrics {
 impl Metrics {
     /// Records one inference of `camera` that took `seconds`.
     pub fn observe_inference(&self, camera: &str, seconds: f64) {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return;
-        }
-        let mut map = self.inference.lock().unwrap_or_else(|p| p.into_inner());
-        let h = map.entry(camera.to_string()).or_default();
-        for (i, le) in INFERENCE_BUCKETS_S.iter().enumerate() {
-            if seconds <= *le {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += seconds;
+        observe(&self.inference, &INFERENCE_BUCKETS_S, camera, seconds);
+    }
+
+    /// Records that a frame of `camera` captured `seconds` ago reached the live state.
+    pub fn observe_live_latency(&self, camera: &str, seconds: f64) {
+        observe(&self.live_latency, &LIVE_LATENCY_BUCKETS_S, camera, seconds);
     }
 
     pub(crate) fn sse_connected(&self) {
@@ -287,33 +345,26 @@ impl Metrics {
             "histogram",
             "Person detector inference latency per frame.",
         );
-        {
-            let map = self.inference.lock().unwrap_or_else(|p| p.into_inner());
-            for (cam, h) in map.iter() {
-                let cam = escape(cam);
-                for (le, n) in INFERENCE_BUCKETS_S.iter().zip(h.counts) {
-                    let _ = writeln!(
-                        o,
-                        "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"{le}\"}} {n}"
-                    );
-                }
-                let _ = writeln!(
-                    o,
-                    "hallwatch_inference_seconds_bucket{{site=\"{site}\",camera=\"{cam}\",le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    o,
-                    "hallwatch_inference_seconds_sum{{site=\"{site}\",camera=\"{cam}\"}} {}",
-                    num(h.sum)
-                );
-                let _ = writeln!(
-                    o,
-                    "hallwatch_inference_seconds_count{{site=\"{site}\",camera=\"{cam}\"}} {}",
-                    h.count
-                );
-            }
-        }
+        render_histogram(
+            &mut o,
+            "hallwatch_inference_seconds",
+            &site,
+            &self.inference,
+            &INFERENCE_BUCKETS_S,
+        );
+        family(
+            &mut o,
+            "hallwatch_live_latency_seconds",
+            "histogram",
+            "Delay from a frame's capture (its arrival from the camera) to the live state it updated.",
+        );
+        render_histogram(
+            &mut o,
+            "hallwatch_live_latency_seconds",
+            &site,
+            &self.live_latency,
+            &LIVE_LATENCY_BUCKETS_S,
+        );
         family(
             &mut o,
             "hallwatch_waiting_people",
@@ -507,5 +558,32 @@ mod tests {
         assert!(
             text.contains("hallwatch_inference_seconds_count{site=\"\",camera=\"sanh\\\"1\"} 3")
         );
+    }
+
+    #[test]
+    fn live_latency_has_its_own_buckets_per_camera() {
+        let m = Metrics::default();
+        m.observe_live_latency("a", 0.0625);
+        m.observe_live_latency("a", 0.5);
+        m.observe_live_latency("b", 12.0);
+        m.observe_live_latency("b", -1.0);
+        let text = m.render(&HallState::default(), 0);
+        assert!(
+            text.contains("# TYPE hallwatch_live_latency_seconds histogram"),
+            "{text}"
+        );
+        let line = |cam: &str, le: &str| {
+            format!(
+                "hallwatch_live_latency_seconds_bucket{{site=\"\",camera=\"{cam}\",le=\"{le}\"}}"
+            )
+        };
+        assert!(text.contains(&format!("{} 0", line("a", "0.05"))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("a", "0.1"))), "{text}");
+        assert!(text.contains(&format!("{} 2", line("a", "0.5"))), "{text}");
+        assert!(text.contains(&format!("{} 0", line("b", "10"))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("b", "+Inf"))), "{text}");
+        assert!(text.contains("hallwatch_live_latency_seconds_sum{site=\"\",camera=\"a\"} 0.5625"));
+        // Inference buckets stay apart.
+        assert!(!text.contains("hallwatch_inference_seconds_bucket{site=\"\",camera=\"a\""));
     }
 }
