@@ -6,7 +6,6 @@ use hallwatch_config::{Config, SourceKind, ZoneRole};
 use hallwatch_core::CameraState;
 use hallwatch_detect::{Manifest, PoolOptions};
 use hallwatch_pipeline::{FrameStep, Pipeline, RecordFiles, Sink};
-use hallwatch_track::TrackerConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -39,12 +38,6 @@ pub struct ReplayArgs {
     /// `analysis.active_fps` (0 = every frame; the same as --fps for a steady rate).
     #[arg(long)]
     pub active_fps: Option<f64>,
-}
-
-/// The tracker settings used with a detector whose own threshold is `threshold` (one home:
-/// [`hallwatch_pipeline::tracker_config`]).
-pub fn tracker_config(threshold: f32) -> TrackerConfig {
-    hallwatch_pipeline::tracker_config(threshold)
 }
 
 /// Counts the analysed frames on the progress bar.

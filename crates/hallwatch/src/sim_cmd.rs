@@ -90,7 +90,7 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
 /// Runs `hallwatch eval-sim`.
 pub fn eval_sim(a: &EvalSimArgs) -> Result<()> {
     let opts = EvalOptions {
-        tracker: crate::replay::tracker_config(SIM_DETECTOR_THRESHOLD),
+        tracker: hallwatch_pipeline::tracker_config(SIM_DETECTOR_THRESHOLD),
         sessions_csv: a.sessions.clone(),
         predictions_csv: a.predictions.clone(),
         ..EvalOptions::default()

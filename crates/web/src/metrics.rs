@@ -14,19 +14,22 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+/// Buckets per histogram.
+const BUCKETS: usize = 12;
+
 /// Upper bounds (seconds) of the inference latency histogram's buckets.
-pub const INFERENCE_BUCKETS_S: [f64; 12] = [
+pub const INFERENCE_BUCKETS_S: [f64; BUCKETS] = [
     0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5,
 ];
 
 /// Upper bounds (seconds) of the capture-to-live-state latency histogram's buckets.
-pub const LIVE_LATENCY_BUCKETS_S: [f64; 12] = [
+pub const LIVE_LATENCY_BUCKETS_S: [f64; BUCKETS] = [
     0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0,
 ];
 
 #[derive(Clone, Debug, Default)]
 struct Histogram {
-    counts: [u64; 12],
+    counts: [u64; BUCKETS],
     count: u64,
     sum: f64,
 }
@@ -34,7 +37,7 @@ struct Histogram {
 /// Adds `seconds` to `camera`'s histogram in `map` with bucket bounds `bounds`.
 fn observe(
     map: &Mutex<BTreeMap<String, Histogram>>,
-    bounds: &[f64; 12],
+    bounds: &[f64; BUCKETS],
     camera: &str,
     seconds: f64,
 ) {
@@ -58,7 +61,7 @@ fn render_histogram(
     name: &str,
     site: &str,
     map: &Mutex<BTreeMap<String, Histogram>>,
-    bounds: &[f64; 12],
+    bounds: &[f64; BUCKETS],
 ) {
     let map = map.lock().unwrap_or_else(|p| p.into_inner());
     for (cam, h) in map.iter() {
