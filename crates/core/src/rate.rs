@@ -6,24 +6,62 @@
 //! detector asks a [`Decimator`] whether each delivered frame is analysed. Both use the frames'
 //! own stream time, so a file replay decides the same frames every run.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// "Analyse at the active rate until stream time T", shared between the analysis side (which
 /// sets it) and the decimator in front of the detector (which reads it). Cloning shares it.
+///
+/// Live, the two sides run apart: the decimator reads whatever the analysis last said, so
+/// which frames are taken depends on how far behind the analysis is. A [`RateSignal::lockstep`]
+/// signal makes the decimator wait until the analysis has handled every frame it admitted
+/// before deciding on the next one, so a file replay decides the same frames on every run,
+/// however loaded the machine.
 #[derive(Clone, Debug)]
-pub struct RateSignal(Arc<AtomicU64>);
+pub struct RateSignal(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    until: AtomicU64,
+    pace: Option<Pace>,
+}
+
+/// Frames admitted and frames the analysis is done with (lockstep only).
+#[derive(Debug, Default)]
+struct Pace {
+    counts: Mutex<(u64, u64)>,
+    done: Condvar,
+}
+
+/// The longest a lockstep decimator waits for the analysis before deciding anyway (a frame
+/// lost between the two must not stall a replay for good).
+const LOCKSTEP_WAIT: Duration = Duration::from_secs(30);
 
 impl Default for RateSignal {
     fn default() -> Self {
-        Self(Arc::new(AtomicU64::new(f64::NEG_INFINITY.to_bits())))
+        Self::with(None)
     }
 }
 
 impl RateSignal {
+    fn with(pace: Option<Pace>) -> Self {
+        Self(Arc::new(Shared {
+            until: AtomicU64::new(f64::NEG_INFINITY.to_bits()),
+            pace,
+        }))
+    }
+
     /// A signal that is not active.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A signal that is not active, in lockstep: the analysis must call
+    /// [`RateSignal::frame_done`] once for every frame the decimator admitted (also for one it
+    /// dropped), and the decimator waits for it before each decision.
+    pub fn lockstep() -> Self {
+        Self::with(Some(Pace::default()))
     }
 
     /// Keeps the active rate on until stream time `t`; the latest call wins, so a stream whose
@@ -32,12 +70,39 @@ impl RateSignal {
         if t.is_nan() {
             return;
         }
-        self.0.store(t.to_bits(), Ordering::Relaxed);
+        self.0.until.store(t.to_bits(), Ordering::Relaxed);
     }
 
     /// Whether the active rate applies at stream time `t`.
     pub fn is_active(&self, t: f64) -> bool {
-        t <= f64::from_bits(self.0.load(Ordering::Relaxed))
+        t <= f64::from_bits(self.0.until.load(Ordering::Relaxed))
+    }
+
+    /// The analysis is done with one admitted frame (it handled it, or it was dropped on the
+    /// way). Does nothing unless the signal is in lockstep.
+    pub fn frame_done(&self) {
+        if let Some(p) = &self.0.pace {
+            let mut c = p.counts.lock().unwrap_or_else(|e| e.into_inner());
+            c.1 += 1;
+            p.done.notify_all();
+        }
+    }
+
+    /// In lockstep, waits until every admitted frame is done (at most [`LOCKSTEP_WAIT`]).
+    fn wait_caught_up(&self) {
+        let Some(p) = &self.0.pace else { return };
+        let c = p.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = p
+            .done
+            .wait_timeout_while(c, LOCKSTEP_WAIT, |c| c.1 < c.0)
+            .unwrap_or_else(|e| e.into_inner());
+    }
+
+    fn admitted(&self) {
+        if let Some(p) = &self.0.pace {
+            let mut c = p.counts.lock().unwrap_or_else(|e| e.into_inner());
+            c.0 += 1;
+        }
     }
 }
 
@@ -100,6 +165,7 @@ impl Decimator {
 
     /// Whether the frame at stream time `t` is analysed; counts it either way.
     pub fn admit(&mut self, t: f64) -> bool {
+        self.signal.wait_caught_up();
         let active = self.signal.is_active(t);
         let period = if active {
             self.active_period
@@ -122,6 +188,7 @@ impl Decimator {
         };
         self.slot = Some(slot);
         self.admitted += 1;
+        self.signal.admitted();
         if active && self.active_period < self.still_period {
             self.admitted_active += 1;
         }
@@ -175,6 +242,37 @@ mod tests {
         assert_eq!(between(2.0, 4.0), 20);
         assert_eq!(between(4.5, 10.0), 11);
         assert_eq!(d.admitted_active, 21, "{admitted:?}");
+    }
+
+    #[test]
+    fn lockstep_decides_after_the_analysis_caught_up() {
+        // The analysis (another thread) raises the rate on the frame at 1 s, slowly; in
+        // lockstep the decimator still sees it before deciding on the next frame.
+        let signal = RateSignal::lockstep();
+        let mut d = Decimator::new(1.0, 5.0, signal.clone());
+        let (tx, rx) = std::sync::mpsc::channel::<f64>();
+        let analysis = std::thread::spawn(move || {
+            for t in rx {
+                std::thread::sleep(Duration::from_millis(5));
+                if (t - 1.0).abs() < 1e-9 {
+                    signal.active_until(2.0);
+                }
+                signal.frame_done();
+            }
+        });
+        let mut admitted = Vec::new();
+        for i in 0..75 {
+            let t = f64::from(i) / 25.0;
+            if d.admit(t) {
+                admitted.push(i);
+                tx.send(t).expect("analysis alive");
+            }
+        }
+        drop(tx);
+        analysis.join().expect("analysis thread");
+        // 0 s and 1 s at the still rate, 1.2 s to 2 s at the raised one, then still again
+        // (3 s is past the end).
+        assert_eq!(admitted, vec![0, 25, 30, 35, 40, 45, 50]);
     }
 
     #[test]

@@ -295,10 +295,13 @@ fn worker(
                 }
             }
             Ok(Err(e)) => {
+                // The analysis will not see this frame: it is done with it.
+                st.rate.signal().frame_done();
                 counters.errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(camera = %frame.camera, seq = frame.seq, error = %e, "detection failed on a frame");
             }
             Err(panic) => {
+                st.rate.signal().frame_done();
                 let n = counters.panics.fetch_add(1, Ordering::Relaxed) + 1;
                 let what = hallwatch_core::panic_message(panic.as_ref());
                 tracing::error!(

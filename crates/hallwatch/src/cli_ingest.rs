@@ -7,7 +7,7 @@ use hallwatch_config::ZoneConfig;
 use hallwatch_config::{Config, SourceKind};
 use hallwatch_core::{CameraHealth, CameraId, CameraState, HallState, TrackStatus};
 use hallwatch_detect::{Manifest, PoolOptions};
-use hallwatch_pipeline::{FrameStep, Pipeline, RecordFiles, Sink, Sinks};
+use hallwatch_pipeline::{FrameStep, Pacing, Pipeline, RecordFiles, Sink, Sinks};
 use hallwatch_predict::Prediction;
 use hallwatch_store::unix_seconds;
 use hallwatch_store::{
@@ -375,6 +375,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
             workers: cfg.detector.workers,
             intra_threads: cfg.detector.intra_threads,
         },
+        Pacing::Live,
     )
     .with_context(|| format!("starting the pipeline ({})", model_file.display()))?;
 

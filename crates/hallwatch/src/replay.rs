@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use hallwatch_config::{Config, SourceKind, ZoneRole};
 use hallwatch_core::CameraState;
 use hallwatch_detect::{Manifest, PoolOptions};
-use hallwatch_pipeline::{FrameStep, Pipeline, RecordFiles, Sink};
+use hallwatch_pipeline::{FrameStep, Pacing, Pipeline, RecordFiles, Sink};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -124,6 +124,7 @@ pub fn run(a: &ReplayArgs) -> Result<()> {
             workers: 1,
             intra_threads: a.threads,
         },
+        Pacing::Lockstep,
     )
     .with_context(|| format!("starting the replay of {}", a.file.display()))?;
     let watch = ingest

@@ -1,7 +1,7 @@
 //! Tracks, zones and hall figures from detected frames: [`Analysis`].
 
 use crate::sink::{FrameStep, Sink};
-use crate::{PipelineError, tracker_config};
+use crate::{Pacing, PipelineError, tracker_config};
 use hallwatch_config::{Config, HallConfig, ZoneConfig, ZoneRole};
 use hallwatch_core::{CameraId, RateSignal};
 use hallwatch_detect::Detected;
@@ -55,6 +55,15 @@ impl Analysis {
     /// The analysis of `cfg`'s cameras, for a detector whose own score threshold is
     /// `model_threshold` (a camera's `detect.score_threshold` overrides it).
     pub fn new(cfg: &Config, model_threshold: f32) -> Result<Self, PipelineError> {
+        Self::paced(cfg, model_threshold, Pacing::Live)
+    }
+
+    /// As [`Analysis::new`], with each camera's rate signal paced by `pacing`.
+    pub fn paced(
+        cfg: &Config,
+        model_threshold: f32,
+        pacing: Pacing,
+    ) -> Result<Self, PipelineError> {
         let setups = cfg
             .cameras
             .iter()
@@ -68,7 +77,10 @@ impl Analysis {
                     c.id.clone(),
                     CameraSetup {
                         tracker: tracker_config(threshold),
-                        signal: RateSignal::new(),
+                        signal: match pacing {
+                            Pacing::Live => RateSignal::new(),
+                            Pacing::Lockstep => RateSignal::lockstep(),
+                        },
                         hold_s: c.analysis.active_hold_s,
                     },
                 )
@@ -131,6 +143,10 @@ impl Analysis {
     pub fn frame(&mut self, d: &Detected, sink: &mut dyn Sink) -> std::io::Result<()> {
         let cam = d.frame.camera.to_string();
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.step(d, sink)));
+        // In lockstep the camera's decimator waits for this before its next decision.
+        if let Some(s) = self.setups.get(&cam) {
+            s.signal.frame_done();
+        }
         match step {
             Ok(r) => r,
             Err(panic) => {

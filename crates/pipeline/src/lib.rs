@@ -69,6 +69,19 @@ pub fn tracker_config(threshold: f32) -> TrackerConfig {
     }
 }
 
+/// How each camera's adaptive rate follows its analysis.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pacing {
+    /// The detector never waits for the analysis: which frames are taken at the raised rate
+    /// depends on how far behind the analysis runs (live cameras, which cannot wait).
+    #[default]
+    Live,
+    /// The detector decides on a camera's next frame only once the analysis has handled the
+    /// ones before it ([`hallwatch_core::RateSignal::lockstep`]): the same frames on every run
+    /// of a file, however loaded the machine.
+    Lockstep,
+}
+
 /// The running front of the pipeline (cameras and detector) and the analysis to feed with
 /// its output. The fields are public so that a caller can move the analysis and the receiver
 /// to a thread of its own and keep the cameras and the pool to watch and stop them.
@@ -84,17 +97,19 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Starts every enabled camera of `cfg` and a detector pool running `model`.
+    /// Starts every enabled camera of `cfg` and a detector pool running `model`, paced by
+    /// `pacing`.
     pub fn start(
         cfg: &Config,
         model: &LoadedManifest,
         options: &PoolOptions,
+        pacing: Pacing,
     ) -> Result<Self, PipelineError> {
         let ingest = Ingest::start(&cfg.cameras)?;
         if ingest.cameras().is_empty() {
             return Err(PipelineError::NoCamera);
         }
-        let analysis = Analysis::new(cfg, model.manifest.output.score_threshold)?;
+        let analysis = Analysis::paced(cfg, model.manifest.output.score_threshold, pacing)?;
         let inputs: Vec<CameraInput> = ingest
             .cameras()
             .iter()
