@@ -52,8 +52,14 @@ const HAND_COUNTS: [(u64, usize); 4] = [(0, 3), (100, 7), (400, 3), (700, 8)];
 
 #[test]
 fn person_counts_match_hand_counts() {
-    let mut det =
-        OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
+    let mut det = OrtDetector::load(
+        &model(),
+        &DetectorOptions {
+            intra_threads: 2,
+            spin: true,
+        },
+    )
+    .expect("model");
     let wanted: Vec<u64> = HAND_COUNTS.iter().map(|(i, _)| *i).collect();
     let fs = frames(0, &wanted);
     assert_eq!(fs.len(), 4);
@@ -89,8 +95,14 @@ fn a_known_person_maps_back_to_source_pixels() {
     // Frame 1: the man in the dark jacket left of the lamp post stands at about
     // x 251..284, y 221..309 in the 768x576 source (checked by eye on the frame).
     let known = BBox::new(251.0, 221.0, 284.0, 309.0);
-    let mut det =
-        OrtDetector::load(&model(), &DetectorOptions { intra_threads: 2 }).expect("model");
+    let mut det = OrtDetector::load(
+        &model(),
+        &DetectorOptions {
+            intra_threads: 2,
+            spin: true,
+        },
+    )
+    .expect("model");
     // Analysed at half size: boxes come back in analysis pixels and scale by 2 to the source.
     let f = frames(384, &[0]).remove(0);
     assert_eq!((f.width, f.height), (384, 288));
@@ -225,6 +237,7 @@ fn pool_serves_two_cameras() {
         &PoolOptions {
             workers: 2,
             intra_threads: 1,
+            spin: false,
         },
         tx,
     )
@@ -270,6 +283,62 @@ fn pool_serves_two_cameras() {
     }
 }
 
+/// Overload: one worker, four cameras with a backlog each. The worker serves the camera whose
+/// last analysed frame is oldest, so the cameras take turns (round robin) and every camera's
+/// rate falls evenly; none is starved, whatever order the frames arrived in.
+#[test]
+fn an_overloaded_pool_serves_cameras_in_turn() {
+    let model = Manifest::load(&model()).expect("manifest");
+    let base = frames(256, &[0, 1, 2]);
+    let cameras = ["a", "b", "c", "d"];
+    let mut senders = Vec::new();
+    let mut inputs = Vec::new();
+    for id in cameras {
+        let (tx, rx) = bounded(8);
+        inputs.push(CameraInput {
+            camera: hallwatch_core::CameraId::new(id),
+            frames: rx,
+            config: Default::default(),
+            min_score: 0.0,
+            rate: Decimator::new(0.0, 0.0, RateSignal::new()),
+        });
+        senders.push(tx);
+    }
+    // Camera "a" queues all of its frames first, then the others; a pick in arrival order or
+    // at random would run "a" ahead.
+    for (k, (id, tx)) in cameras.iter().zip(&senders).enumerate() {
+        for i in 0..6u64 {
+            let mut f = base[(i % 3) as usize].clone();
+            f.camera = hallwatch_core::CameraId::new(id);
+            f.seq = i;
+            f.time.media = Duration::from_millis(200 * i + k as u64);
+            tx.send(f).expect("queue");
+        }
+    }
+    drop(senders);
+    let (tx, rx) = bounded(64);
+    let pool = DetectorPool::start(
+        &model,
+        inputs,
+        &PoolOptions {
+            workers: 1,
+            intra_threads: 1,
+            spin: false,
+        },
+        tx,
+    )
+    .expect("pool");
+    let order: Vec<String> = rx.iter().map(|d| d.frame.camera.to_string()).collect();
+    pool.join();
+    assert_eq!(order.len(), 24, "{order:?}");
+    // In every round of four results, each camera once.
+    for (r, round) in order.chunks(4).enumerate() {
+        let mut got: Vec<&str> = round.iter().map(String::as_str).collect();
+        got.sort_unstable();
+        assert_eq!(got, cameras, "round {r}: {order:?}");
+    }
+}
+
 /// A malformed frame (its pixels cut short, as a broken decoder could hand over) costs that
 /// frame only: it is counted and logged, and the frames after it are detected as usual.
 #[test]
@@ -297,6 +366,7 @@ fn a_bad_frame_costs_only_itself() {
         &PoolOptions {
             workers: 2,
             intra_threads: 1,
+            spin: false,
         },
         tx,
     )
@@ -322,8 +392,14 @@ fn a_bad_frame_costs_only_itself() {
 #[test]
 fn roi_zones_runs_fewer_tiles_inside_the_zones_region() {
     let model = Manifest::load(&model()).expect("manifest");
-    let detector =
-        OrtDetector::from_manifest(&model, &DetectorOptions { intra_threads: 1 }).expect("model");
+    let detector = OrtDetector::from_manifest(
+        &model,
+        &DetectorOptions {
+            intra_threads: 1,
+            spin: false,
+        },
+    )
+    .expect("model");
     let mut cfg = hallwatch_config::CameraDetectConfig {
         tiles: hallwatch_config::Tiles::Auto,
         ..Default::default()

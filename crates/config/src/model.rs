@@ -479,8 +479,9 @@ pub struct DetectorConfig {
     /// Model manifest (`models/*.toml`); relative paths are taken from the working directory.
     #[serde(default = "default_manifest")]
     pub model: String,
-    /// Worker threads, each with its own ONNX Runtime session, fed by all cameras.
-    #[serde(default = "default_workers")]
+    /// Worker threads, each with its own ONNX Runtime session, fed by all cameras; 0 = one per
+    /// CPU core, at most one per camera (a camera's frames go through one worker at a time).
+    #[serde(default)]
     pub workers: usize,
     /// ONNX Runtime intra-op threads per worker; 0 = one per CPU core divided among workers.
     #[serde(default)]
@@ -490,15 +491,12 @@ pub struct DetectorConfig {
 fn default_manifest() -> String {
     "models/centernet_mb3_512.toml".into()
 }
-fn default_workers() -> usize {
-    1
-}
 
 impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
             model: default_manifest(),
-            workers: default_workers(),
+            workers: 0,
             intra_threads: 0,
         }
     }

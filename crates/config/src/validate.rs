@@ -462,9 +462,6 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
                 "missing (a model manifest path)",
             ));
         }
-        if d.workers == 0 {
-            errors.push(ConfigError::new("detector.workers", "must be at least 1"));
-        }
     }
     if let Some(site) = parsed.site {
         check_id("site.id".into(), &site.id, errors);

@@ -179,6 +179,7 @@ fn main() {
     .expect("write");
     let opts = DetectorOptions {
         intra_threads: THREADS,
+        spin: true,
     };
     let mut area = OrtDetector::load(&manifest, &opts).expect("model");
     let mut bilinear = OrtDetector::load(&linear, &opts).expect("model");

@@ -374,6 +374,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         &PoolOptions {
             workers: cfg.detector.workers,
             intra_threads: cfg.detector.intra_threads,
+            spin: false,
         },
         Pacing::Live,
     )
