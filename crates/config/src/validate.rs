@@ -455,13 +455,13 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
             ));
         }
     }
-    if let Some(d) = parsed.detector {
-        if d.model.trim().is_empty() {
-            errors.push(ConfigError::new(
-                "detector.model",
-                "missing (a model manifest path)",
-            ));
-        }
+    if let Some(d) = parsed.detector
+        && d.model.trim().is_empty()
+    {
+        errors.push(ConfigError::new(
+            "detector.model",
+            "missing (a model manifest path)",
+        ));
     }
     if let Some(site) = parsed.site {
         check_id("site.id".into(), &site.id, errors);
