@@ -68,6 +68,7 @@ impl Default for EvalOptions {
             tracker: TrackerConfig {
                 high_score: 0.45,
                 new_track_score: 0.5,
+                confirm_score: 0.6,
                 low_score: 0.2,
                 ..TrackerConfig::default()
             },

@@ -69,6 +69,13 @@ pub struct TrackerConfig {
     /// confirmation filters single-frame false positives at the cost of reporting a person
     /// one frame (0.2 s at 5 fps) late. Must be at least 1; 1 confirms every track at birth.
     pub confirm_frames: u32,
+    /// A detection scoring above this starts a track confirmed at once, without waiting for
+    /// `confirm_frames` (it is clearly a person; the wait is for doubtful boxes). At a low
+    /// analysis rate a frame of confirmation costs up to half a second of every visit: with
+    /// the pipeline's 0.6 on TUD at 2 fps, visits matched went from 50 % to 60 % and count
+    /// MAE from 0.594 to 0.478, the simulator unchanged. Must be at least `new_track_score`.
+    /// Default 1, never (scores are at most 1): ByteTrack's behaviour.
+    pub confirm_score: f32,
     /// The time step, in seconds, that the Kalman filter's per-step noise constants (SORT /
     /// DeepSORT / ByteTrack's `1/20` and `1/160` of the box height) are applied to. Predicting
     /// over `dt` seconds applies the motion and process noise of `dt /
@@ -94,6 +101,7 @@ impl Default for TrackerConfig {
             unconfirmed_match_iou: 0.3,
             lost_buffer_s: 3.0,
             confirm_frames: 2,
+            confirm_score: 1.0,
             nominal_frame_interval_s: 0.1,
         }
     }
@@ -149,6 +157,12 @@ impl TrackerConfig {
         }
         if self.confirm_frames < 1 {
             return Err("tracker.confirm_frames must be at least 1".to_string());
+        }
+        if !(self.confirm_score.is_finite() && self.confirm_score >= self.new_track_score) {
+            return Err(format!(
+                "tracker.confirm_score must be at least new_track_score ({}), got {}",
+                self.new_track_score, self.confirm_score
+            ));
         }
         if !(self.nominal_frame_interval_s.is_finite() && self.nominal_frame_interval_s > 0.0) {
             return Err(format!(

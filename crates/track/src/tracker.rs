@@ -115,7 +115,8 @@ impl Track {
 ///    limit `1 - unconfirmed_match_iou`. A tentative track matched in `confirm_frames`
 ///    consecutive frames is confirmed; one that goes unmatched is removed.
 /// 5. High detections still unmatched with `score >= new_track_score` start tentative tracks
-///    (confirmed at once on a stream's first frames, see [`TrackerConfig::confirm_frames`]).
+///    (confirmed at once on a stream's first frames, see [`TrackerConfig::confirm_frames`], or
+///    when scoring above [`TrackerConfig::confirm_score`]).
 /// 6. Lost tracks unmatched in this frame whose `last_seen` is more than `lost_buffer_s`
 ///    before `t` are removed.
 ///
@@ -464,6 +465,8 @@ impl Tracker {
             if det.score < cfg.new_track_score {
                 continue;
             }
+            // A clearly scored person needs no second frame to be believed.
+            let confirm_at_birth = confirm_at_birth || det.score > cfg.confirm_score;
             let id = TrackId(self.next_id);
             self.next_id = self.next_id.saturating_add(1);
             let tr = Track {

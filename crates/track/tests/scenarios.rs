@@ -655,6 +655,52 @@ fn confirmation_and_single_frame_false_positives() {
     assert_eq!(eager.update(&[det(a, 0.9)], 0.2).new.len(), 1);
 }
 
+/// `confirm_score`: a clearly scored newcomer is reported in its first frame; a doubtful one
+/// still waits for a second frame, and a doubtful single-frame box never becomes a track.
+#[test]
+fn a_clear_detection_is_confirmed_at_birth() {
+    let mut tracker = Tracker::new(TrackerConfig {
+        high_score: 0.45,
+        new_track_score: 0.5,
+        confirm_score: 0.6,
+        ..Default::default()
+    });
+    let a = person(100.0, 300.0);
+    tracker.update(&[det(a, 0.9)], 0.0);
+    tracker.update(&[det(a, 0.9)], 0.5);
+    let clear = person(300.0, 300.0);
+    let doubtful = person(500.0, 300.0);
+    let up = tracker.update(&[det(a, 0.9), det(clear, 0.8), det(doubtful, 0.55)], 1.0);
+    assert_eq!(up.new.len(), 1, "{up:?}");
+    assert_eq!(up.new[0].bbox, clear);
+    assert_eq!(up.new[0].first_seen, 1.0);
+    let up = tracker.update(&[det(a, 0.9), det(clear, 0.8), det(doubtful, 0.55)], 1.5);
+    assert_eq!(up.new.len(), 1, "the doubtful one, one frame late: {up:?}");
+    assert_eq!(up.new[0].bbox, doubtful);
+    let ghost = person(700.0, 300.0);
+    tracker.update(
+        &[
+            det(a, 0.9),
+            det(clear, 0.8),
+            det(doubtful, 0.55),
+            det(ghost, 0.58),
+        ],
+        2.0,
+    );
+    tracker.update(&[det(a, 0.9), det(clear, 0.8), det(doubtful, 0.55)], 2.5);
+    assert_eq!(
+        tracker.tracks().len(),
+        3,
+        "the single-frame ghost is no track"
+    );
+    // Validation: below new_track_score it would make no sense.
+    let bad = TrackerConfig {
+        confirm_score: 0.3,
+        ..Default::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("confirm_score"));
+}
+
 /// Bad input never panics: non-finite times skip the frame, broken boxes are ignored.
 #[test]
 fn bad_input_is_skipped() {
