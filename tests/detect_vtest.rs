@@ -17,6 +17,18 @@ fn model() -> PathBuf {
     hallwatch_tests::manifest_dir().join("../models/centernet_mb3_512.toml")
 }
 
+/// The default model on two threads, spinning between frames (they come back to back here).
+fn detector() -> OrtDetector {
+    OrtDetector::load(
+        &model(),
+        &DetectorOptions {
+            intra_threads: 2,
+            spin: true,
+        },
+    )
+    .expect("model")
+}
+
 /// Decodes vtest.avi at `width` (0 = native) and returns the frames whose 0-based index is in
 /// `wanted`.
 fn frames(width: u32, wanted: &[u64]) -> Vec<Frame> {
@@ -52,14 +64,7 @@ const HAND_COUNTS: [(u64, usize); 4] = [(0, 3), (100, 7), (400, 3), (700, 8)];
 
 #[test]
 fn person_counts_match_hand_counts() {
-    let mut det = OrtDetector::load(
-        &model(),
-        &DetectorOptions {
-            intra_threads: 2,
-            spin: true,
-        },
-    )
-    .expect("model");
+    let mut det = detector();
     let wanted: Vec<u64> = HAND_COUNTS.iter().map(|(i, _)| *i).collect();
     let fs = frames(0, &wanted);
     assert_eq!(fs.len(), 4);
@@ -95,14 +100,7 @@ fn a_known_person_maps_back_to_source_pixels() {
     // Frame 1: the man in the dark jacket left of the lamp post stands at about
     // x 251..284, y 221..309 in the 768x576 source (checked by eye on the frame).
     let known = BBox::new(251.0, 221.0, 284.0, 309.0);
-    let mut det = OrtDetector::load(
-        &model(),
-        &DetectorOptions {
-            intra_threads: 2,
-            spin: true,
-        },
-    )
-    .expect("model");
+    let mut det = detector();
     // Analysed at half size: boxes come back in analysis pixels and scale by 2 to the source.
     let f = frames(384, &[0]).remove(0);
     assert_eq!((f.width, f.height), (384, 288));
