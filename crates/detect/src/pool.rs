@@ -46,7 +46,7 @@ pub struct Detected {
 }
 
 /// How the pool runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PoolOptions {
     /// Worker threads, each with its own session. One camera's frames go through one worker
     /// at a time, in order; several workers help when there are several cameras (0 = one per

@@ -166,8 +166,8 @@ struct LiveSink {
     health_now: Arc<Mutex<Vec<CameraHealth>>>,
     publish: Option<Publisher>,
     latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
-    on_inference: Option<InferenceHook>,
-    on_live_latency: Option<InferenceHook>,
+    on_inference: Option<DurationHook>,
+    on_live_latency: Option<DurationHook>,
 }
 
 impl Sink for LiveSink {
@@ -307,7 +307,7 @@ pub fn model_path(cfg: &Config) -> PathBuf {
 pub type Publisher = Arc<dyn Fn(&HallState) + Send + Sync>;
 
 /// Receives a duration per camera: (camera, seconds).
-pub type InferenceHook = Arc<dyn Fn(&str, f64) + Send + Sync>;
+pub type DurationHook = Arc<dyn Fn(&str, f64) + Send + Sync>;
 
 /// How [`run`] runs.
 #[derive(Default)]
@@ -322,10 +322,10 @@ pub struct RunOptions {
     /// Keeps each camera's latest frame and tracks in memory for the live picture.
     pub latest: Option<Arc<crate::live_snapshot::LatestFrames>>,
     /// Called with each inference's duration (camera, seconds), for the metrics.
-    pub on_inference: Option<InferenceHook>,
+    pub on_inference: Option<DurationHook>,
     /// Called with the delay from each live frame's capture to the live state it updated
     /// (camera, seconds), for the metrics.
-    pub on_live_latency: Option<InferenceHook>,
+    pub on_live_latency: Option<DurationHook>,
     /// The store was already opened and checked by this process (`quick_check` reads the
     /// whole file: once per start is enough).
     pub store_checked: bool,

@@ -53,17 +53,9 @@ pub struct Analysis {
 
 impl Analysis {
     /// The analysis of `cfg`'s cameras, for a detector whose own score threshold is
-    /// `model_threshold` (a camera's `detect.score_threshold` overrides it).
-    pub fn new(cfg: &Config, model_threshold: f32) -> Result<Self, PipelineError> {
-        Self::paced(cfg, model_threshold, Pacing::Live)
-    }
-
-    /// As [`Analysis::new`], with each camera's rate signal paced by `pacing`.
-    pub fn paced(
-        cfg: &Config,
-        model_threshold: f32,
-        pacing: Pacing,
-    ) -> Result<Self, PipelineError> {
+    /// `model_threshold` (a camera's `detect.score_threshold` overrides it), each camera's
+    /// rate signal paced by `pacing`.
+    pub fn new(cfg: &Config, model_threshold: f32, pacing: Pacing) -> Result<Self, PipelineError> {
         let setups = cfg
             .cameras
             .iter()

@@ -221,8 +221,8 @@ impl Sink for RecordFiles {
         let t = frame.time.seconds();
         f.frames += 1;
         f.last_t = t;
-        f.offset = t - frame.time.media.as_secs_f64();
         let media_t = frame.time.media.as_secs_f64();
+        f.offset = t - media_t;
         write_closed(f, step.events)?;
         // Boxes in source pixels: the analysis frame may be scaled.
         let (sw, sh) = size.unwrap_or((frame.width, frame.height));

@@ -73,11 +73,10 @@ pub fn tracker_config(threshold: f32) -> TrackerConfig {
 }
 
 /// How each camera's adaptive rate follows its analysis.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pacing {
     /// The detector never waits for the analysis: which frames are taken at the raised rate
     /// depends on how far behind the analysis runs (live cameras, which cannot wait).
-    #[default]
     Live,
     /// The detector decides on a camera's next frame only once the analysis has handled the
     /// ones before it ([`hallwatch_core::RateSignal::lockstep`]): the same frames on every run
@@ -112,7 +111,7 @@ impl Pipeline {
         if ingest.cameras().is_empty() {
             return Err(PipelineError::NoCamera);
         }
-        let analysis = Analysis::paced(cfg, model.manifest.output.score_threshold, pacing)?;
+        let analysis = Analysis::new(cfg, model.manifest.output.score_threshold, pacing)?;
         let inputs: Vec<CameraInput> = ingest
             .cameras()
             .iter()
