@@ -32,12 +32,14 @@
 //! Versioned by `PRAGMA user_version` and an ordered list of migration steps, each applied in
 //! its own transaction; see the SQL in `schema.rs`. Tables: `sessions`, `zone_samples`,
 //! `camera_health`, `abandonments`, and the service tables (`tickets`, `ratings`, `dossiers`,
-//! `alerts`, `alert_deliveries`, `users`, `api_tokens`) whose APIs live in their own modules.
+//! `alerts`, `alert_deliveries`, `users`, `api_tokens`) whose APIs live in their own modules,
+//! and the uplink outbox (`outbox`, `outbox_meta`: [`OutboxEvent`], [`Store::outbox_after`]).
 #![deny(missing_docs)]
 
 mod alerts;
 mod auth;
 mod error;
+mod outbox;
 mod records;
 mod schema;
 mod service;
@@ -57,6 +59,7 @@ pub use auth::{
     NewUser, Role, TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
 };
 pub use error::StoreError;
+pub use outbox::{OutboxEvent, OutboxStatus};
 pub use records::{
     Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
     ZoneSample, unix_seconds,

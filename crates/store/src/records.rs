@@ -279,6 +279,8 @@ pub struct RetentionReport {
     pub abandonments: u64,
     /// Tickets, ratings, dossiers and alerts deleted (with the aggregates' window).
     pub service: u64,
+    /// Outbox facts never acknowledged by the centre within the sessions' window, dropped.
+    pub outbox_dropped: u64,
 }
 
 /// How long history is kept; applied by [`crate::Store::apply_retention`], daily by the writer

@@ -21,7 +21,7 @@ pub(crate) struct Migration {
 }
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 3;
+pub(crate) const LATEST_VERSION: i64 = 4;
 
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -272,6 +272,182 @@ CREATE TABLE audit_log (
     detail  TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX audit_log_t ON audit_log (t);
+"#,
+    },
+    Migration {
+        version: 4,
+        sql: r#"
+-- The uplink outbox (issue 16): every stored or changed fact a province centre needs gets a
+-- per-site sequence number in the same transaction that stores it, by triggers, so no write
+-- path can forget it. The publisher ships rows in `seq` order and deletes them once the
+-- centre's NATS JetStream acknowledged them (`acked_seq`). `key` is the fact's natural key
+-- within its kind; `payload` the row as that change left it (JSON); `deleted` marks a fact
+-- removed at the hall (a staff member's open visit discarded). Retention deletes are not
+-- shipped: the centre keeps what the hall forgets. `epoch` (Unix ms when the site's first
+-- fact was recorded here) tells the centre a restarted sequence (a new file) from a gap.
+-- (No INSERT OR IGNORE in the triggers: the conflict clause of the statement that fires a
+-- trigger overrides the trigger's own.)
+CREATE TABLE outbox_meta (
+    site      TEXT    PRIMARY KEY,
+    epoch     INTEGER NOT NULL,
+    last_seq  INTEGER NOT NULL DEFAULT 0,
+    acked_seq INTEGER NOT NULL DEFAULT 0,
+    acked_t   REAL,
+    dropped   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE outbox (
+    site    TEXT    NOT NULL,
+    seq     INTEGER NOT NULL,
+    kind    TEXT    NOT NULL,
+    key     TEXT    NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+    t       REAL    NOT NULL,
+    payload TEXT    NOT NULL,
+    PRIMARY KEY (site, seq)
+) STRICT, WITHOUT ROWID;
+-- Facts are recorded in the outbox only while an uplink is configured (`hallwatch run` sets
+-- this at start), so a hall without a centre does not keep a second copy of its history.
+CREATE TABLE outbox_switch (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1))
+) STRICT;
+INSERT INTO outbox_switch (id, enabled) VALUES (1, 0);
+CREATE TRIGGER outbox_sessions_insert AFTER INSERT ON sessions WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'visit', NEW.camera || '/' || NEW.session_id || '/' || NEW.enter, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'session_id', NEW.session_id, 'zone', NEW.zone, 'role', NEW.role, 'counter', NEW.counter, 'enter', NEW.enter, 'exit', NEW.exit, 'duration', NEW.duration, 'truncated', NEW.truncated));
+END;
+CREATE TRIGGER outbox_sessions_update AFTER UPDATE ON sessions WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'visit', NEW.camera || '/' || NEW.session_id || '/' || NEW.enter, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'session_id', NEW.session_id, 'zone', NEW.zone, 'role', NEW.role, 'counter', NEW.counter, 'enter', NEW.enter, 'exit', NEW.exit, 'duration', NEW.duration, 'truncated', NEW.truncated));
+END;
+CREATE TRIGGER outbox_zone_samples_insert AFTER INSERT ON zone_samples WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'zone_sample', NEW.camera || '/' || NEW.zone || '/' || NEW.t, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'zone', NEW.zone, 't', NEW.t, 'people_now', NEW.people_now, 'people_smoothed', NEW.people_smoothed));
+END;
+CREATE TRIGGER outbox_zone_samples_update AFTER UPDATE ON zone_samples WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'zone_sample', NEW.camera || '/' || NEW.zone || '/' || NEW.t, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'zone', NEW.zone, 't', NEW.t, 'people_now', NEW.people_now, 'people_smoothed', NEW.people_smoothed));
+END;
+CREATE TRIGGER outbox_camera_health_insert AFTER INSERT ON camera_health WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'outage', NEW.camera || '/' || NEW.start_t, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'start_t', NEW.start_t, 'end_t', NEW.end_t, 'reason', NEW.reason));
+END;
+CREATE TRIGGER outbox_camera_health_update AFTER UPDATE ON camera_health WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'outage', NEW.camera || '/' || NEW.start_t, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'start_t', NEW.start_t, 'end_t', NEW.end_t, 'reason', NEW.reason));
+END;
+CREATE TRIGGER outbox_abandonments_insert AFTER INSERT ON abandonments WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'abandonment', NEW.camera || '/' || NEW.session_id || '/' || NEW.enter, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'zone', NEW.zone, 'session_id', NEW.session_id, 'enter', NEW.enter, 't', NEW.t));
+END;
+CREATE TRIGGER outbox_abandonments_update AFTER UPDATE ON abandonments WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'abandonment', NEW.camera || '/' || NEW.session_id || '/' || NEW.enter, 0,
+            unixepoch('subsec'), json_object('camera', NEW.camera, 'zone', NEW.zone, 'session_id', NEW.session_id, 'enter', NEW.enter, 't', NEW.t));
+END;
+CREATE TRIGGER outbox_tickets_insert AFTER INSERT ON tickets WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'ticket', NEW.day || '/' || NEW.number, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'number', NEW.number, 'service', NEW.service, 'issued', NEW.issued, 'called', NEW.called, 'counter', NEW.counter, 'finished', NEW.finished, 'no_show', NEW.no_show, 'source', NEW.source));
+END;
+CREATE TRIGGER outbox_tickets_update AFTER UPDATE ON tickets WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'ticket', NEW.day || '/' || NEW.number, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'number', NEW.number, 'service', NEW.service, 'issued', NEW.issued, 'called', NEW.called, 'counter', NEW.counter, 'finished', NEW.finished, 'no_show', NEW.no_show, 'source', NEW.source));
+END;
+CREATE TRIGGER outbox_ratings_insert AFTER INSERT ON ratings WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'rating', NEW.device || '/' || coalesce(NEW.client_id, '#' || NEW.id), 0,
+            unixepoch('subsec'), json_object('t', NEW.t, 'counter', NEW.counter, 'ticket', NEW.ticket, 'level', NEW.level, 'score', NEW.score, 'scale_max', NEW.scale_max, 'comment', NEW.comment, 'device', NEW.device, 'client_id', NEW.client_id));
+END;
+CREATE TRIGGER outbox_ratings_update AFTER UPDATE ON ratings WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'rating', NEW.device || '/' || coalesce(NEW.client_id, '#' || NEW.id), 0,
+            unixepoch('subsec'), json_object('t', NEW.t, 'counter', NEW.counter, 'ticket', NEW.ticket, 'level', NEW.level, 'score', NEW.score, 'scale_max', NEW.scale_max, 'comment', NEW.comment, 'device', NEW.device, 'client_id', NEW.client_id));
+END;
+CREATE TRIGGER outbox_dossiers_insert AFTER INSERT ON dossiers WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'dossier', NEW.code, 0,
+            unixepoch('subsec'), json_object('code', NEW.code, 'service', NEW.service, 'channel', NEW.channel, 'received', NEW.received, 'due', NEW.due, 'resolved', NEW.resolved));
+END;
+CREATE TRIGGER outbox_dossiers_update AFTER UPDATE ON dossiers WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'dossier', NEW.code, 0,
+            unixepoch('subsec'), json_object('code', NEW.code, 'service', NEW.service, 'channel', NEW.channel, 'received', NEW.received, 'due', NEW.due, 'resolved', NEW.resolved));
+END;
+CREATE TRIGGER outbox_alerts_insert AFTER INSERT ON alerts WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'alert', NEW.rule || '/' || NEW.camera || '/' || NEW.zone || '/' || NEW.triggered, 0,
+            unixepoch('subsec'), json_object('rule', NEW.rule, 'kind', NEW.kind, 'severity', NEW.severity, 'camera', NEW.camera, 'zone', NEW.zone, 'counter', NEW.counter, 'triggered', NEW.triggered, 'value', NEW.value, 'peak', NEW.peak, 'message', NEW.message, 'acknowledged', NEW.acknowledged, 'ack_by', NEW.ack_by, 'ack_note', NEW.ack_note, 'resolved', NEW.resolved));
+END;
+CREATE TRIGGER outbox_alerts_update AFTER UPDATE ON alerts WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'alert', NEW.rule || '/' || NEW.camera || '/' || NEW.zone || '/' || NEW.triggered, 0,
+            unixepoch('subsec'), json_object('rule', NEW.rule, 'kind', NEW.kind, 'severity', NEW.severity, 'camera', NEW.camera, 'zone', NEW.zone, 'counter', NEW.counter, 'triggered', NEW.triggered, 'value', NEW.value, 'peak', NEW.peak, 'message', NEW.message, 'acknowledged', NEW.acknowledged, 'ack_by', NEW.ack_by, 'ack_note', NEW.ack_note, 'resolved', NEW.resolved));
+END;
+CREATE TRIGGER outbox_sessions_delete AFTER DELETE ON sessions WHEN OLD.exit IS NULL AND (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT OLD.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = OLD.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = OLD.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (OLD.site, (SELECT last_seq FROM outbox_meta WHERE site = OLD.site), 'visit', OLD.camera || '/' || OLD.session_id || '/' || OLD.enter, 1,
+            unixepoch('subsec'), json_object());
+END;
 "#,
     },
 ];

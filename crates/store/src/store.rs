@@ -45,7 +45,7 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Runs a read query and maps each row; errors name the operation and the file.
-    fn query<T>(
+    pub(crate) fn query<T>(
         &self,
         op: &'static str,
         sql: &str,
@@ -354,6 +354,8 @@ impl Store {
             )?,
             abandonments: run("DELETE FROM abandonments WHERE t < ?1", sessions_cutoff)?,
             service,
+            outbox_dropped: crate::outbox::drop_stale(&tx, sessions_cutoff)
+                .map_err(|e| sql_err(&self.path, op, e))?,
         };
         tx.commit().map_err(|e| sql_err(&self.path, op, e))?;
         tracing::info!(
@@ -363,6 +365,7 @@ impl Store {
             downtime = report.downtime,
             abandonments = report.abandonments,
             service = report.service,
+            outbox_dropped = report.outbox_dropped,
             "event store retention applied"
         );
         Ok(report)

@@ -665,6 +665,7 @@ fn retention_deletes_exactly_what_is_older_than_the_windows() {
             downtime: 2,
             abandonments: 2,
             service: 4,
+            outbox_dropped: 0,
         }
     );
     for site in [SITE, "other"] {
@@ -1207,4 +1208,148 @@ fn visits_left_open_by_a_killed_run_are_closed_truncated_at_the_next_start() {
     assert!(by_id(4).is_none(), "the discarded visit is gone");
     // Nothing left to close the second time.
     assert_eq!(store.close_open_sessions(SITE).unwrap(), 0);
+}
+
+#[test]
+fn the_outbox_records_every_change_in_order_only_while_switched_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    // Off (the default): facts are stored, nothing is queued.
+    store
+        .insert(SITE, &[Record::ZoneSample(sample("wait", 1.0))])
+        .unwrap();
+    assert_eq!(store.outbox_status(SITE).unwrap(), OutboxStatus::default());
+    assert!(store.outbox_after(SITE, 0, 100).unwrap().is_empty());
+
+    store.set_outbox(true).unwrap();
+    let open = session(7, "cam1", "wait", ZoneRole::Waiting, 100.0, None);
+    let closed = session(7, "cam1", "wait", ZoneRole::Waiting, 100.0, Some(160.0));
+    store.insert(SITE, &[Record::Session(open.clone())]).unwrap();
+    store
+        .insert(
+            SITE,
+            &[
+                Record::Session(closed),
+                Record::ZoneSample(sample("wait", 2.0)),
+                Record::CameraDowntime(down("cam2", 50.0, None)),
+            ],
+        )
+        .unwrap();
+    // A staff member's open visit, discarded: shipped as a deletion.
+    let staff = session(8, "cam1", "wait", ZoneRole::Waiting, 110.0, None);
+    store.insert(SITE, &[Record::Session(staff.clone())]).unwrap();
+    store.insert(SITE, &[Record::DiscardOpen(staff)]).unwrap();
+    // Another site has its own numbering.
+    store
+        .insert("other", &[Record::ZoneSample(sample("wait", 3.0))])
+        .unwrap();
+
+    let events = store.outbox_after(SITE, 0, 100).unwrap();
+    let summary: Vec<(u64, &str, &str, bool)> = events
+        .iter()
+        .map(|e| (e.seq, e.kind.as_str(), e.key.as_str(), e.deleted))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (1, "visit", "cam1/7/100.0", false),
+            (2, "visit", "cam1/7/100.0", false),
+            (3, "zone_sample", "cam1/wait/2.0", false),
+            (4, "outage", "cam2/50.0", false),
+            (5, "visit", "cam1/8/110.0", false),
+            (6, "visit", "cam1/8/110.0", true),
+        ]
+    );
+    let first: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&events[1].payload).unwrap();
+    assert_eq!(first["exit"], serde_json::Value::Null);
+    assert_eq!(second["exit"], serde_json::json!(160.0));
+    assert_eq!(second["zone"], "wait");
+    assert!(second.get("tracks").is_none(), "track ids stay at the hall");
+    assert_eq!(events[5].payload, "{}");
+    assert_eq!(
+        store
+            .outbox_after("other", 0, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![1]
+    );
+    // Paging.
+    let page: Vec<u64> = store
+        .outbox_after(SITE, 2, 2)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(page, vec![3, 4]);
+
+    let st = store.outbox_status(SITE).unwrap();
+    assert!(st.enabled && st.epoch > 1_700_000_000_000);
+    assert_eq!((st.last_seq, st.acked_seq, st.pending), (6, 0, 6));
+    store.outbox_acked(SITE, 4, 1000.0).unwrap();
+    // A late, lower acknowledgement changes nothing.
+    store.outbox_acked(SITE, 2, 1001.0).unwrap();
+    let st = store.outbox_status(SITE).unwrap();
+    assert_eq!((st.last_seq, st.acked_seq, st.pending), (6, 4, 2));
+    assert_eq!(st.acked_t, Some(1000.0));
+    assert_eq!(
+        store.outbox_after(SITE, 0, 100).unwrap()[0].seq,
+        5,
+        "acknowledged facts are gone"
+    );
+    // The numbering survives reopening; the epoch too.
+    let epoch = st.epoch;
+    drop(store);
+    let mut store = Store::open(db(&dir)).unwrap();
+    store
+        .insert(SITE, &[Record::ZoneSample(sample("wait", 4.0))])
+        .unwrap();
+    let st = store.outbox_status(SITE).unwrap();
+    assert_eq!((st.epoch, st.last_seq, st.pending), (epoch, 7, 3));
+}
+
+#[test]
+fn a_failed_write_gives_out_no_sequence_number_and_retention_drops_what_was_never_shipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    store.set_outbox(true).unwrap();
+    store
+        .insert(SITE, &[Record::ZoneSample(sample("wait", 1.0))])
+        .unwrap();
+    // A batch that fails part-way rolls back its outbox rows and numbers with it.
+    let bad = rusqlite::Connection::open(db(&dir)).unwrap();
+    let r = bad.execute_batch(
+        "BEGIN; INSERT INTO zone_samples (site, camera, zone, t, people_now, people_smoothed) \
+         VALUES ('an-phu', 'cam1', 'wait', 5.0, 1, 1.0); \
+         INSERT INTO zone_samples (site, camera, zone, t, people_now, people_smoothed) \
+         VALUES ('an-phu', 'cam1', 'wait', 6.0, -1, 1.0); COMMIT;",
+    );
+    assert!(r.is_err(), "the CHECK refuses a negative count");
+    bad.execute_batch("ROLLBACK").unwrap();
+    store
+        .insert(SITE, &[Record::ZoneSample(sample("wait", 7.0))])
+        .unwrap();
+    let seqs: Vec<u64> = store
+        .outbox_after(SITE, 0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, vec![1, 2], "no gap from the rolled-back batch");
+    // Nothing acknowledged for longer than the sessions' window: dropped and counted.
+    let far = unix_seconds(std::time::SystemTime::now()) + 40.0 * DAY;
+    let report = store
+        .apply_retention(
+            far,
+            Retention {
+                sessions_days: 30,
+                aggregates_days: 90,
+            },
+        )
+        .unwrap();
+    assert_eq!(report.outbox_dropped, 2);
+    let st = store.outbox_status(SITE).unwrap();
+    assert_eq!((st.pending, st.dropped, st.last_seq), (0, 2, 2));
 }
