@@ -37,6 +37,7 @@ pub mod hours;
 mod model;
 pub mod server;
 pub mod service;
+pub mod uplink;
 mod validate;
 
 pub use alerts::AlertsConfig;
@@ -44,6 +45,7 @@ pub use hours::{Calendar, HoursConfig};
 pub use model::*;
 pub use server::ServerConfig;
 pub use service::ServiceConfig;
+pub use uplink::UplinkConfig;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
@@ -102,7 +104,7 @@ impl std::error::Error for ConfigErrors {}
 /// The top-level keys of a config file.
 const SECTIONS: &[&str] = &[
     "site", "cameras", "zones", "storage", "server", "detector", "hall", "hours", "alerts",
-    "service",
+    "service", "uplink",
 ];
 
 impl Config {
@@ -160,6 +162,7 @@ impl Config {
         let hours = optional_section::<HoursConfig>(&table, "hours", &mut errors);
         let alerts = optional_section::<AlertsConfig>(&table, "alerts", &mut errors);
         let service = optional_section::<ServiceConfig>(&table, "service", &mut errors);
+        let uplink = optional_section::<UplinkConfig>(&table, "uplink", &mut errors);
 
         validate::check(
             &validate::Parsed {
@@ -174,13 +177,14 @@ impl Config {
                 hours: hours.as_ref(),
                 alerts: alerts.as_ref(),
                 service: service.as_ref(),
+                uplink: uplink.as_ref(),
             },
             &mut errors,
         );
         // Group the errors by section and item, keeping their order within an item.
         errors.sort_by_key(|e| error_position(&e.path));
         match (
-            site, storage, server, detector, hall, hours, alerts, service,
+            site, storage, server, detector, hall, hours, alerts, service, uplink,
         ) {
             (
                 Some(site),
@@ -191,6 +195,7 @@ impl Config {
                 Some(hours),
                 Some(alerts),
                 Some(service),
+                Some(uplink),
             ) if errors.is_empty() => {
                 let zones: Vec<ZoneConfig> = zones.into_iter().flatten().collect();
                 let mut cameras: Vec<CameraConfig> = cameras.into_iter().flatten().collect();
@@ -210,6 +215,7 @@ impl Config {
                     hours,
                     alerts,
                     service,
+                    uplink,
                 })
             }
             _ => {

@@ -37,6 +37,9 @@ pub struct Config {
     /// Ticket system, rating devices and dossier intake.
     #[serde(default)]
     pub service: crate::service::ServiceConfig,
+    /// Shipping facts to the province centre (NATS JetStream); off unless servers are given.
+    #[serde(default)]
+    pub uplink: crate::uplink::UplinkConfig,
 }
 
 /// The hall itself.

@@ -828,3 +828,36 @@ polygon = [[0.0, 0.0], [0.1, 0.0], [0.1, 0.1]]
         None
     );
 }
+
+#[test]
+fn uplink_is_off_by_default_and_checked_when_given() {
+    assert!(!parse(MINIMAL).uplink.enabled());
+    let c = parse(&format!(
+        "{MINIMAL}\n[uplink]\nservers = [\"nats://127.0.0.1:4222\"]\ntoken = \"s3cret\"\n"
+    ));
+    assert!(c.uplink.enabled());
+    assert_eq!(
+        (c.uplink.subject_prefix.as_str(), c.uplink.stream.as_str()),
+        ("hallwatch", "HALLWATCH")
+    );
+    let paths = paths_of(&format!(
+        "{MINIMAL}\n[uplink]\nservers = [\"http://x\"]\ntoken = \"a\"\nuser = \"u\"\n\
+         subject_prefix = \"a.*\"\nstream = \"A B\"\nwindow = 0\nack_timeout_s = -1\n"
+    ));
+    assert_eq!(
+        paths,
+        vec![
+            "uplink.servers[0]",
+            "uplink.token",
+            "uplink.password",
+            "uplink.subject_prefix",
+            "uplink.stream",
+            "uplink.window",
+            "uplink.ack_timeout_s"
+        ]
+    );
+    assert_eq!(
+        paths_of(&format!("{MINIMAL}\n[uplink]\nserver = \"nats://x\"\n")),
+        vec!["uplink.server"]
+    );
+}

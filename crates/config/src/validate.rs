@@ -24,6 +24,7 @@ pub(crate) struct Parsed<'a> {
     pub hours: Option<&'a crate::hours::HoursConfig>,
     pub alerts: Option<&'a crate::alerts::AlertsConfig>,
     pub service: Option<&'a crate::service::ServiceConfig>,
+    pub uplink: Option<&'a crate::uplink::UplinkConfig>,
 }
 
 fn well_formed_id(id: &str) -> bool {
@@ -511,6 +512,9 @@ pub(crate) fn check(parsed: &Parsed<'_>, errors: &mut Vec<ConfigError>) {
     }
     if let Some(sv) = parsed.service {
         sv.check(errors);
+    }
+    if let Some(u) = parsed.uplink {
+        u.check(errors);
     }
 
     // Camera ids are read from the raw file, so that a camera with a structural error still

@@ -28,7 +28,7 @@ pub struct OutboxEvent {
     pub deleted: bool,
     /// Unix seconds when the change was stored.
     pub t: f64,
-    /// The row as the change left it, a JSON object of its columns (`{}` when deleted).
+    /// The row as the change left it, a JSON object of its columns (as it was, when deleted).
     pub payload: String,
 }
 
@@ -93,24 +93,28 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(op, e))?;
-        let (pending, oldest): (i64, Option<f64>) = self
+        // The outbox is a gapless run of sequence numbers (acknowledged ones are deleted from
+        // the front, stale ones by time, which grows with the sequence): its first row tells
+        // how many wait without counting them.
+        let first: Option<(i64, f64)> = self
             .conn
             .query_row(
-                "SELECT count(*), min(t) FROM outbox WHERE site = ?1",
+                "SELECT seq, t FROM outbox WHERE site = ?1 ORDER BY seq LIMIT 1",
                 params![site],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
+            .optional()
             .map_err(|e| self.err(op, e))?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
         let mut s = OutboxStatus {
             enabled: enabled != 0,
-            pending: u(pending),
-            oldest_pending_t: oldest,
+            oldest_pending_t: first.map(|f| f.1),
             ..OutboxStatus::default()
         };
         if let Some((epoch, last, acked, acked_t, dropped)) = meta {
             s.epoch = epoch;
             s.last_seq = u(last);
+            s.pending = first.map_or(0, |(seq, _)| u(last - seq + 1));
             s.acked_seq = u(acked);
             s.acked_t = acked_t;
             s.dropped = u(dropped);

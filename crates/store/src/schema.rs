@@ -281,8 +281,8 @@ CREATE INDEX audit_log_t ON audit_log (t);
 -- per-site sequence number in the same transaction that stores it, by triggers, so no write
 -- path can forget it. The publisher ships rows in `seq` order and deletes them once the
 -- centre's NATS JetStream acknowledged them (`acked_seq`). `key` is the fact's natural key
--- within its kind; `payload` the row as that change left it (JSON); `deleted` marks a fact
--- removed at the hall (a staff member's open visit discarded). Retention deletes are not
+-- within its kind; `payload` the row as that change left it (JSON; a deletion carries the row
+-- as it was); `deleted` marks a fact removed at the hall (a staff member's open visit discarded). Retention deletes are not
 -- shipped: the centre keeps what the hall forgets. `epoch` (Unix ms when the site's first
 -- fact was recorded here) tells the centre a restarted sequence (a new file) from a gap.
 -- (No INSERT OR IGNORE in the triggers: the conflict clause of the statement that fires a
@@ -446,7 +446,7 @@ CREATE TRIGGER outbox_sessions_delete AFTER DELETE ON sessions WHEN OLD.exit IS 
     UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = OLD.site;
     INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
     VALUES (OLD.site, (SELECT last_seq FROM outbox_meta WHERE site = OLD.site), 'visit', OLD.camera || '/' || OLD.session_id || '/' || OLD.enter, 1,
-            unixepoch('subsec'), json_object());
+            unixepoch('subsec'), json_object('camera', OLD.camera, 'session_id', OLD.session_id, 'zone', OLD.zone, 'role', OLD.role, 'counter', OLD.counter, 'enter', OLD.enter, 'exit', OLD.exit, 'duration', OLD.duration, 'truncated', OLD.truncated));
 END;
 "#,
     },

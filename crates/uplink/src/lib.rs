@@ -1,0 +1,572 @@
+//! hallwatch-uplink: the hall side of the province roll-up.
+//!
+//! The store's outbox (see `hallwatch_store::OutboxEvent`) holds every fact the centre needs,
+//! numbered per site in the transaction that stored it. A [`Publisher`] ships them in that
+//! order to a NATS JetStream stream and deletes them from the outbox only once JetStream
+//! acknowledged them:
+//!
+//! - subject `<prefix>.facts.<site>.<kind>`; headers `Nats-Msg-Id` (see [`message_id`]: the
+//!   stream drops a copy sent again within its duplicate window), `Hallwatch-Seq` and
+//!   `Hallwatch-Epoch` (the centre sees gaps and restarted sequences);
+//! - up to `window` facts are sent before their acknowledgements are awaited, in order; the
+//!   outbox is trimmed to the last fact acknowledged without a gap before it;
+//! - a missing or late acknowledgement (a timeout does not mean the fact was lost) sends again
+//!   from the first unacknowledged fact with the same message ids, after a pause that doubles
+//!   from 1 s to `retry_max_s`; while the link is down the outbox grows and is sent in full
+//!   when it returns (backfill).
+//! - Privacy: a dossier's code leaves the hall only as a hash, a rating without its comment;
+//!   track ids never leave it.
+//!
+//! [`Publisher::status`] gives an [`UplinkStatus`] (connected, lag in facts and seconds, last
+//! acknowledgement, last error) for health, metrics and the dashboard. The live hall state is
+//! published on the plain subject `<prefix>.live.<site>` at most every `live_interval_s`
+//! ([`Publisher::with_live`]).
+#![deny(missing_docs)]
+
+use async_nats::jetstream;
+use async_nats::jetstream::message::PublishMessage as Publish;
+use bytes::Bytes;
+use hallwatch_config::UplinkConfig;
+use hallwatch_store::{OutboxEvent, Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+
+/// What can stop a shipping attempt; the publisher logs it, shows it in its status and tries
+/// again.
+#[derive(Debug, thiserror::Error)]
+pub enum UplinkError {
+    /// The store could not be read or written.
+    #[error("uplink store: {0}")]
+    Store(#[from] StoreError),
+    /// The NATS connection could not be set up.
+    #[error("connecting to {servers}: {detail}")]
+    Connect {
+        /// The configured servers.
+        servers: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The stream could not be found or made.
+    #[error("JetStream stream {stream}: {detail}")]
+    Stream {
+        /// The stream name.
+        stream: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A fact could not be published or was not acknowledged in time.
+    #[error("publishing fact {seq}: {detail}")]
+    Publish {
+        /// The first fact not acknowledged.
+        seq: u64,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A blocking store task failed.
+    #[error("uplink store task: {0}")]
+    Task(String),
+}
+
+/// Where the uplink stands, for health, metrics and the dashboard.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct UplinkStatus {
+    /// The NATS connection is up.
+    pub connected: bool,
+    /// The outbox epoch (Unix ms; see `hallwatch_store::OutboxStatus::epoch`).
+    pub epoch: i64,
+    /// The last fact recorded.
+    pub last_seq: u64,
+    /// The last fact acknowledged by the centre's stream.
+    pub acked_seq: u64,
+    /// Facts waiting to be shipped.
+    pub lag_events: u64,
+    /// Age in seconds of the oldest fact waiting (0 when none waits).
+    pub lag_s: f64,
+    /// Unix seconds of the last acknowledgement.
+    pub last_ack_t: Option<f64>,
+    /// Facts acknowledged by this process.
+    pub shipped_total: u64,
+    /// Facts sent again after a missing acknowledgement.
+    pub resent_total: u64,
+    /// Facts dropped unshipped by retention (see `hallwatch_store::OutboxStatus::dropped`).
+    pub dropped: u64,
+    /// Live-state messages published.
+    pub live_total: u64,
+    /// The last error, cleared by the next acknowledgement.
+    pub last_error: String,
+}
+
+/// A shared, cheaply cloned view of a publisher's [`UplinkStatus`].
+#[derive(Clone, Debug, Default)]
+pub struct StatusHandle(Arc<Mutex<UplinkStatus>>);
+
+impl StatusHandle {
+    /// The current status.
+    pub fn get(&self) -> UplinkStatus {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut UplinkStatus)) {
+        if let Ok(mut s) = self.0.lock() {
+            f(&mut s);
+        }
+    }
+}
+
+/// What a [`Publisher`] needs.
+#[derive(Clone, Debug)]
+pub struct PublisherOptions {
+    /// `[site].id`: whose outbox is shipped, and the subject's site token.
+    pub site: String,
+    /// The hall's store file (opened again by the publisher).
+    pub store: PathBuf,
+    /// `[uplink]`.
+    pub config: UplinkConfig,
+}
+
+/// Ships one site's outbox; see the crate docs.
+pub struct Publisher {
+    site: String,
+    cfg: UplinkConfig,
+    store: Arc<Mutex<Store>>,
+    status: StatusHandle,
+    live: Option<watch::Receiver<serde_json::Value>>,
+}
+
+fn now_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The JetStream message id of a fact: `<site>:<kind>:<key>:<epoch>.<seq>`. Sending the same
+/// fact again gives the same id; a later change of the same fact (same key) another.
+pub fn message_id(site: &str, epoch: i64, e: &OutboxEvent) -> String {
+    format!(
+        "{site}:{}:{}:{epoch}.{}",
+        e.kind,
+        shipped_key(site, e),
+        e.seq
+    )
+}
+
+/// A dossier code, as it leaves the hall: the first 24 hex digits of SHA-256 of
+/// `<site>:<code>`, so the centre can count and match dossiers without reading their codes.
+pub fn hashed_code(site: &str, code: &str) -> String {
+    let d = Sha256::digest(format!("{site}:{code}").as_bytes());
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("h:{}", &hex[..24])
+}
+
+fn shipped_key(site: &str, e: &OutboxEvent) -> String {
+    if e.kind == "dossier" {
+        hashed_code(site, &e.key)
+    } else {
+        e.key.clone()
+    }
+}
+
+/// The body of a fact on the wire.
+#[derive(Serialize)]
+struct Body<'a> {
+    site: &'a str,
+    kind: &'a str,
+    key: String,
+    epoch: i64,
+    seq: u64,
+    t: f64,
+    deleted: bool,
+    row: serde_json::Value,
+}
+
+/// The wire form of a fact: subject, message id and JSON body, privacy rules applied.
+pub fn encode(
+    cfg: &UplinkConfig,
+    site: &str,
+    epoch: i64,
+    e: &OutboxEvent,
+) -> (String, String, Bytes) {
+    let mut row: serde_json::Value =
+        serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = row.as_object_mut() {
+        match e.kind.as_str() {
+            "dossier" => {
+                if let Some(code) = obj.get("code").and_then(|c| c.as_str()).map(str::to_owned) {
+                    obj.insert("code".into(), hashed_code(site, &code).into());
+                }
+            }
+            "rating" => {
+                let has = obj
+                    .remove("comment")
+                    .and_then(|c| c.as_str().map(|s| !s.is_empty()))
+                    .unwrap_or(false);
+                obj.insert("has_comment".into(), has.into());
+            }
+            _ => {}
+        }
+    }
+    let body = Body {
+        site,
+        kind: &e.kind,
+        key: shipped_key(site, e),
+        epoch,
+        seq: e.seq,
+        t: e.t,
+        deleted: e.deleted,
+        row,
+    };
+    let subject = format!("{}.facts.{site}.{}", cfg.subject_prefix, e.kind);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    (subject, message_id(site, epoch, e), Bytes::from(bytes))
+}
+
+impl Publisher {
+    /// A publisher for `opts.site`: opens the store again and switches its outbox on.
+    pub fn build(opts: PublisherOptions) -> Result<Publisher, UplinkError> {
+        let mut store = Store::open_again(&opts.store)?;
+        store.set_outbox(true)?;
+        Ok(Publisher {
+            site: opts.site,
+            cfg: opts.config,
+            store: Arc::new(Mutex::new(store)),
+            status: StatusHandle::default(),
+            live: None,
+        })
+    }
+
+    /// Also publish the hall's live state (the latest value of `live`) on
+    /// `<prefix>.live.<site>`, at most every `live_interval_s`.
+    pub fn with_live(mut self, live: watch::Receiver<serde_json::Value>) -> Publisher {
+        self.live = Some(live);
+        self
+    }
+
+    /// The status, updated while [`Publisher::run`] runs.
+    pub fn status(&self) -> StatusHandle {
+        self.status.clone()
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, UplinkError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = store
+                .lock()
+                .map_err(|_| UplinkError::Task("store lock poisoned".into()))?;
+            f(&mut s).map_err(UplinkError::from)
+        })
+        .await
+        .map_err(|e| UplinkError::Task(e.to_string()))?
+    }
+
+    async fn refresh(&self) -> Result<hallwatch_store::OutboxStatus, UplinkError> {
+        let site = self.site.clone();
+        let st = self.blocking(move |s| s.outbox_status(&site)).await?;
+        let now = now_s();
+        self.status.update(|u| {
+            u.epoch = st.epoch;
+            u.last_seq = st.last_seq;
+            u.acked_seq = st.acked_seq;
+            u.lag_events = st.pending;
+            u.lag_s = st.oldest_pending_t.map_or(0.0, |t| (now - t).max(0.0));
+            u.last_ack_t = st.acked_t;
+            u.dropped = st.dropped;
+        });
+        Ok(st)
+    }
+
+    async fn connect(&self) -> Result<async_nats::Client, UplinkError> {
+        let servers = self.cfg.servers.join(",");
+        let err = |detail: String| UplinkError::Connect {
+            servers: servers.clone(),
+            detail,
+        };
+        let mut opts = async_nats::ConnectOptions::new()
+            .name(format!("hallwatch-{}", self.site))
+            .connection_timeout(Duration::from_secs(5))
+            .retry_on_initial_connect();
+        if !self.cfg.token.is_empty() {
+            opts = opts.token(self.cfg.token.clone());
+        }
+        if !self.cfg.user.is_empty() {
+            opts = opts.user_and_password(self.cfg.user.clone(), self.cfg.password.clone());
+        }
+        if !self.cfg.credentials_file.is_empty() {
+            opts = opts
+                .credentials_file(&self.cfg.credentials_file)
+                .await
+                .map_err(|e| err(format!("credentials_file {}: {e}", self.cfg.credentials_file)))?;
+        }
+        if !self.cfg.tls_ca_file.is_empty() {
+            opts = opts
+                .add_root_certificates(PathBuf::from(&self.cfg.tls_ca_file))
+                .require_tls(true);
+        }
+        let addrs: Vec<async_nats::ServerAddr> = self
+            .cfg
+            .servers
+            .iter()
+            .map(|s| s.parse::<async_nats::ServerAddr>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| err(e.to_string()))?;
+        opts.connect(addrs).await.map_err(|e| err(e.to_string()))
+    }
+
+    /// Ships until `shutdown` turns true: connects (retrying), makes sure the stream exists,
+    /// sends the outbox in order, trims it on acknowledgement, and starts again from the last
+    /// acknowledged fact after any failure.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let _ = self.refresh().await;
+        let client = loop {
+            match self.connect().await {
+                Ok(c) => break c,
+                Err(e) => {
+                    tracing::error!(error = %e, "uplink: cannot set up the NATS connection");
+                    self.status.update(|u| u.last_error = e.to_string());
+                    if sleep_or_shutdown(Duration::from_secs_f64(self.cfg.retry_max_s), &mut shutdown)
+                        .await
+                    {
+                        return;
+                    }
+                }
+            }
+        };
+        let mut backoff = Duration::from_secs(1);
+        let mut stream_ready = false;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.ship(&client, &mut stream_ready, &mut shutdown).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_s = backoff.as_secs_f64(), "uplink: shipping paused");
+                    self.status.update(|u| {
+                        u.last_error = e.to_string();
+                        u.connected = client.connection_state()
+                            == async_nats::connection::State::Connected;
+                    });
+                    let _ = self.refresh().await;
+                    if sleep_or_shutdown(backoff, &mut shutdown).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs_f64(self.cfg.retry_max_s));
+                }
+            }
+        }
+        let _ = client.flush().await;
+        let _ = self.refresh().await;
+    }
+
+    /// One shipping session; returns Ok at shutdown, Err on the first failure.
+    async fn ship(
+        &self,
+        client: &async_nats::Client,
+        stream_ready: &mut bool,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), UplinkError> {
+        let ack_timeout = Duration::from_secs_f64(self.cfg.ack_timeout_s);
+        let js = jetstream::ContextBuilder::new()
+            .timeout(ack_timeout)
+            .build(client.clone());
+        if !*stream_ready {
+            js.get_or_create_stream(jetstream::stream::Config {
+                name: self.cfg.stream.clone(),
+                subjects: vec![format!("{}.facts.>", self.cfg.subject_prefix)],
+                storage: jetstream::stream::StorageType::File,
+                duplicate_window: Duration::from_secs(120),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| UplinkError::Stream {
+                stream: self.cfg.stream.clone(),
+                detail: e.to_string(),
+            })?;
+            *stream_ready = true;
+        }
+        let st = self.refresh().await?;
+        let mut acked = st.acked_seq;
+        let epoch = st.epoch;
+        let mut sent_before = acked;
+        let mut last_live: Option<std::time::Instant> = None;
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let connected = client.connection_state() == async_nats::connection::State::Connected;
+            self.status.update(|u| u.connected = connected);
+            self.publish_live(client, &mut last_live).await;
+            let site = self.site.clone();
+            let window = self.cfg.window;
+            let events = self
+                .blocking(move |s| s.outbox_after(&site, acked, window))
+                .await?;
+            if events.is_empty() {
+                self.refresh().await?;
+                if sleep_or_shutdown(Duration::from_millis(250), shutdown).await {
+                    return Ok(());
+                }
+                continue;
+            }
+            // Epoch of the site: read again when the outbox was empty at the start.
+            let epoch = if epoch == 0 {
+                self.refresh().await?.epoch
+            } else {
+                epoch
+            };
+            let mut pending = Vec::with_capacity(events.len());
+            for e in &events {
+                let (subject, id, body) = encode(&self.cfg, &self.site, epoch, e);
+                let msg = Publish::build()
+                    .payload(body)
+                    .message_id(id)
+                    .header("Hallwatch-Seq", e.seq.to_string().as_str())
+                    .header("Hallwatch-Epoch", epoch.to_string().as_str());
+                let fut = js
+                    .send_publish(subject, msg)
+                    .await
+                    .map_err(|err| UplinkError::Publish {
+                        seq: e.seq,
+                        detail: err.to_string(),
+                    })?;
+                pending.push((e.seq, fut));
+            }
+            let resent = sent_before.saturating_sub(acked);
+            let mut last_ok = acked;
+            let mut failure = None;
+            for (seq, fut) in pending {
+                match fut.await {
+                    Ok(_) => last_ok = seq,
+                    Err(err) => {
+                        failure = Some(UplinkError::Publish {
+                            seq,
+                            detail: err.to_string(),
+                        });
+                        break;
+                    }
+                }
+            }
+            if last_ok > acked {
+                let site = self.site.clone();
+                let n = last_ok - acked;
+                self.blocking(move |s| s.outbox_acked(&site, last_ok, now_s()))
+                    .await?;
+                self.status.update(|u| {
+                    u.shipped_total += n;
+                    u.resent_total += resent.min(n);
+                    u.last_error.clear();
+                });
+                acked = last_ok;
+                self.refresh().await?;
+            }
+            sent_before = sent_before.max(events.last().map_or(acked, |e| e.seq));
+            if let Some(f) = failure {
+                return Err(f);
+            }
+        }
+    }
+
+    async fn publish_live(
+        &self,
+        client: &async_nats::Client,
+        last: &mut Option<std::time::Instant>,
+    ) {
+        let Some(live) = &self.live else { return };
+        if self.cfg.live_interval_s <= 0.0 {
+            return;
+        }
+        if last.is_some_and(|t| t.elapsed().as_secs_f64() < self.cfg.live_interval_s) {
+            return;
+        }
+        let value = live.borrow().clone();
+        let body = serde_json::json!({ "site": self.site, "t": now_s(), "live": value });
+        let subject = format!("{}.live.{}", self.cfg.subject_prefix, self.site);
+        match client
+            .publish(subject, Bytes::from(serde_json::to_vec(&body).unwrap_or_default()))
+            .await
+        {
+            Ok(()) => {
+                *last = Some(std::time::Instant::now());
+                self.status.update(|u| u.live_total += 1);
+            }
+            Err(e) => tracing::debug!(error = %e, "uplink: live state not published"),
+        }
+    }
+}
+
+/// Sleeps `d`, or less when `shutdown` turns true; returns whether it did.
+async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    if *shutdown.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *shutdown.borrow(),
+        r = shutdown.changed() => r.is_err() || *shutdown.borrow(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, key: &str, payload: &str) -> OutboxEvent {
+        OutboxEvent {
+            seq: 7,
+            kind: kind.into(),
+            key: key.into(),
+            deleted: false,
+            t: 1.5,
+            payload: payload.into(),
+        }
+    }
+
+    #[test]
+    fn dossier_codes_and_rating_comments_stay_at_the_hall() {
+        let cfg = UplinkConfig::default();
+        let d = event(
+            "dossier",
+            "000.00.12.H34-261201-0001",
+            r#"{"code":"000.00.12.H34-261201-0001","channel":"online"}"#,
+        );
+        let (subject, id, body) = encode(&cfg, "an-phu", 42, &d);
+        assert_eq!(subject, "hallwatch.facts.an-phu.dossier");
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("H34") && !id.contains("H34"), "{text} {id}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let h = hashed_code("an-phu", "000.00.12.H34-261201-0001");
+        assert_eq!(v["key"], h.as_str());
+        assert_eq!(v["row"]["code"], h.as_str());
+        assert_eq!(id, format!("an-phu:dossier:{h}:42.7"));
+        // Same code, another hall: another hash.
+        assert_ne!(h, hashed_code("binh-an", "000.00.12.H34-261201-0001"));
+
+        let r = event(
+            "rating",
+            "kiosk1/abc",
+            r#"{"level":"dissatisfied","comment":"Nguyễn Văn A chờ lâu"}"#,
+        );
+        let (_, _, body) = encode(&cfg, "an-phu", 42, &r);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(v["row"].get("comment").is_none());
+        assert_eq!(v["row"]["has_comment"], true);
+        assert_eq!(v["row"]["level"], "dissatisfied");
+        assert_eq!((v["seq"].as_u64(), v["epoch"].as_i64()), (Some(7), Some(42)));
+    }
+
+    #[test]
+    fn message_ids_are_stable_per_change_and_differ_between_changes() {
+        let a = event("visit", "cam1/7/100.0", "{}");
+        let mut b = a.clone();
+        b.seq = 8;
+        assert_eq!(message_id("s", 1, &a), message_id("s", 1, &a.clone()));
+        assert_ne!(message_id("s", 1, &a), message_id("s", 1, &b));
+        assert_ne!(message_id("s", 1, &a), message_id("s", 2, &a));
+    }
+}
