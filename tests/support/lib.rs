@@ -2,6 +2,7 @@
 //! ports, a local RTSP camera process, and waiting for conditions with a deadline.
 
 pub mod http;
+pub mod servers;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -100,8 +100,7 @@ impl Default for UplinkConfig {
 /// A NATS subject token: no dots, spaces or wildcards.
 fn subject_token(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -135,11 +134,7 @@ impl UplinkConfig {
                 "user and password go together",
             ));
         }
-        if !self
-            .subject_prefix
-            .split('.')
-            .all(subject_token)
-        {
+        if !self.subject_prefix.split('.').all(subject_token) {
             errors.push(ConfigError::new(
                 "uplink.subject_prefix",
                 format!(

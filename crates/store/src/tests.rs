@@ -1224,7 +1224,9 @@ fn the_outbox_records_every_change_in_order_only_while_switched_on() {
     store.set_outbox(true).unwrap();
     let open = session(7, "cam1", "wait", ZoneRole::Waiting, 100.0, None);
     let closed = session(7, "cam1", "wait", ZoneRole::Waiting, 100.0, Some(160.0));
-    store.insert(SITE, &[Record::Session(open.clone())]).unwrap();
+    store
+        .insert(SITE, &[Record::Session(open.clone())])
+        .unwrap();
     store
         .insert(
             SITE,
@@ -1237,7 +1239,9 @@ fn the_outbox_records_every_change_in_order_only_while_switched_on() {
         .unwrap();
     // A staff member's open visit, discarded: shipped as a deletion.
     let staff = session(8, "cam1", "wait", ZoneRole::Waiting, 110.0, None);
-    store.insert(SITE, &[Record::Session(staff.clone())]).unwrap();
+    store
+        .insert(SITE, &[Record::Session(staff.clone())])
+        .unwrap();
     store.insert(SITE, &[Record::DiscardOpen(staff)]).unwrap();
     // Another site has its own numbering.
     store
@@ -1267,7 +1271,10 @@ fn the_outbox_records_every_change_in_order_only_while_switched_on() {
     assert_eq!(second["zone"], "wait");
     assert!(second.get("tracks").is_none(), "track ids stay at the hall");
     let gone: serde_json::Value = serde_json::from_str(&events[5].payload).unwrap();
-    assert_eq!((gone["session_id"].as_i64(), gone["enter"].as_f64()), (Some(8), Some(110.0)));
+    assert_eq!(
+        (gone["session_id"].as_i64(), gone["enter"].as_f64()),
+        (Some(8), Some(110.0))
+    );
     assert_eq!(
         store
             .outbox_after("other", 0, 10)

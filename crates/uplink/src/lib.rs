@@ -302,7 +302,12 @@ impl Publisher {
             opts = opts
                 .credentials_file(&self.cfg.credentials_file)
                 .await
-                .map_err(|e| err(format!("credentials_file {}: {e}", self.cfg.credentials_file)))?;
+                .map_err(|e| {
+                    err(format!(
+                        "credentials_file {}: {e}",
+                        self.cfg.credentials_file
+                    ))
+                })?;
         }
         if !self.cfg.tls_ca_file.is_empty() {
             opts = opts
@@ -330,8 +335,11 @@ impl Publisher {
                 Err(e) => {
                     tracing::error!(error = %e, "uplink: cannot set up the NATS connection");
                     self.status.update(|u| u.last_error = e.to_string());
-                    if sleep_or_shutdown(Duration::from_secs_f64(self.cfg.retry_max_s), &mut shutdown)
-                        .await
+                    if sleep_or_shutdown(
+                        Duration::from_secs_f64(self.cfg.retry_max_s),
+                        &mut shutdown,
+                    )
+                    .await
                     {
                         return;
                     }
@@ -350,8 +358,8 @@ impl Publisher {
                     tracing::warn!(error = %e, retry_in_s = backoff.as_secs_f64(), "uplink: shipping paused");
                     self.status.update(|u| {
                         u.last_error = e.to_string();
-                        u.connected = client.connection_state()
-                            == async_nats::connection::State::Connected;
+                        u.connected =
+                            client.connection_state() == async_nats::connection::State::Connected;
                     });
                     let _ = self.refresh().await;
                     if sleep_or_shutdown(backoff, &mut shutdown).await {
@@ -429,13 +437,13 @@ impl Publisher {
                     .message_id(id)
                     .header("Hallwatch-Seq", e.seq.to_string().as_str())
                     .header("Hallwatch-Epoch", epoch.to_string().as_str());
-                let fut = js
-                    .send_publish(subject, msg)
-                    .await
-                    .map_err(|err| UplinkError::Publish {
-                        seq: e.seq,
-                        detail: err.to_string(),
-                    })?;
+                let fut =
+                    js.send_publish(subject, msg)
+                        .await
+                        .map_err(|err| UplinkError::Publish {
+                            seq: e.seq,
+                            detail: err.to_string(),
+                        })?;
                 pending.push((e.seq, fut));
             }
             let resent = sent_before.saturating_sub(acked);
@@ -489,7 +497,10 @@ impl Publisher {
         let body = serde_json::json!({ "site": self.site, "t": now_s(), "live": value });
         let subject = format!("{}.live.{}", self.cfg.subject_prefix, self.site);
         match client
-            .publish(subject, Bytes::from(serde_json::to_vec(&body).unwrap_or_default()))
+            .publish(
+                subject,
+                Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+            )
             .await
         {
             Ok(()) => {
@@ -557,7 +568,10 @@ mod tests {
         assert!(v["row"].get("comment").is_none());
         assert_eq!(v["row"]["has_comment"], true);
         assert_eq!(v["row"]["level"], "dissatisfied");
-        assert_eq!((v["seq"].as_u64(), v["epoch"].as_i64()), (Some(7), Some(42)));
+        assert_eq!(
+            (v["seq"].as_u64(), v["epoch"].as_i64()),
+            (Some(7), Some(42))
+        );
     }
 
     #[test]
