@@ -57,6 +57,12 @@ function render(s) {
   const box = document.getElementById("storage");
   box.hidden = !storage.failing;
   box.textContent = storage.failing ? t("storage.failing", { n: storage.pending || 0 }) : "";
+  // The uplink to the province centre: shown once facts have waited over 5 minutes (as /healthz).
+  const up = s.uplink || {};
+  const upBox = document.getElementById("uplink");
+  const upFailing = up.configured && up.lag_s > 300;
+  upBox.hidden = !upFailing;
+  upBox.textContent = upFailing ? t("uplink.failing", { n: up.lag_events || 0, age: fmtDuration(up.lag_s) }) : "";
   document.getElementById("updated").textContent = fmtClock(s.t);
   document.getElementById("seq").textContent = String(s.seq);
   if (today && s.today.arrivals_by_hour && s.today.arrivals_by_hour.length === 24) {

@@ -471,3 +471,188 @@ async fn the_same_facts_published_twice_change_nothing() {
     assert!(cstatus.get().applied_total >= last as u64);
     central.stop().await;
 }
+
+/// The real thing end to end: `hallwatch import` brings a ticket export into a hall with an
+/// `[uplink]`, `hallwatch run` analyses a clip and ships while it runs, `hallwatch central`
+/// consumes into PostgreSQL and serves the league table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_server_and_the_centre_ship_a_clip_and_a_ticket_import() {
+    use hallwatch_tests::{KillOnDrop, free_port, hallwatch_exe, toml_str, vtest};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = Postgres::start();
+    let nats = Nats::start(dir.path());
+    let data = dir.path().join("data");
+    let hall_toml = dir.path().join("hall.toml");
+    std::fs::write(
+        &hall_toml,
+        format!(
+            r#"
+[site]
+id = "{SITE}"
+timezone = "Asia/Ho_Chi_Minh"
+
+[[cameras]]
+id = "sanh"
+source = {{ kind = "file", path = {clip}, loop = true }}
+analysis = {{ fps = 2.0, active_fps = 2.0, width = 384 }}
+
+[[zones]]
+id = "khu-cho"
+camera = "sanh"
+role = "waiting"
+polygon = [[0.0, 0.2], [1.0, 0.2], [1.0, 1.0], [0.0, 1.0]]
+
+[storage]
+data_dir = {data}
+
+[server]
+bind = "127.0.0.1:{port}"
+
+[uplink]
+servers = ["{nats}"]
+ack_timeout_s = 3
+live_interval_s = 1
+"#,
+            clip = toml_str(&vtest().display().to_string()),
+            data = toml_str(&data.display().to_string()),
+            port = free_port(),
+            nats = nats.url(),
+        ),
+    )
+    .expect("hall.toml");
+    let central_port = free_port();
+    let central_toml = dir.path().join("central.toml");
+    std::fs::write(
+        &central_toml,
+        format!(
+            r#"
+[nats]
+servers = ["{}"]
+
+[postgres]
+url = "{}"
+
+[server]
+bind = "127.0.0.1:{central_port}"
+tokens = ["province-secret"]
+
+[[halls]]
+site = "{SITE}"
+name = "Xã An Phú"
+"#,
+            nats.url(),
+            pg.url()
+        ),
+    )
+    .expect("central.toml");
+
+    // A ticket export, imported before the server starts: shipped once it does.
+    let csv = dir.path().join("tickets.csv");
+    let mut text = String::from("number,service,issued,called,counter,finished\n");
+    for i in 0..12 {
+        text.push_str(&format!(
+            "A{i:03},Hộ tịch,2026-12-01 08:{m:02}:00,2026-12-01 08:{c:02}:00,{k},2026-12-01 08:{f:02}:00\n",
+            m = i * 3,
+            c = i * 3 + 1,
+            k = 1 + i % 2,
+            f = i * 3 + 2
+        ));
+    }
+    std::fs::write(&csv, text).expect("csv");
+    let out = Command::new(hallwatch_exe())
+        .args(["import", "tickets"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&hall_toml)
+        .output()
+        .expect("hallwatch import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let _central = KillOnDrop(
+        Command::new(hallwatch_exe())
+            .args(["central", "--config"])
+            .arg(&central_toml)
+            .env("HALLWATCH_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("hallwatch central"),
+    );
+    let run = Command::new(hallwatch_exe())
+        .args(["run", "--seconds", "20", "--config"])
+        .arg(&hall_toml)
+        .env("HALLWATCH_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hallwatch run");
+    let out = tokio::task::spawn_blocking(move || run.wait_with_output())
+        .await
+        .expect("join")
+        .expect("run ends");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The server shipped what it stored, the last visits included, before it stopped.
+    let db = data.join("hallwatch.db");
+    let store = Store::open_again(&db).expect("hall store");
+    let st = store.outbox_status(SITE).expect("outbox");
+    assert_eq!(st.pending, 0, "{st:?}");
+    assert!(
+        st.last_seq > 12,
+        "visits and samples beside the tickets: {st:?}"
+    );
+    let client = pg_client(&pg).await;
+    let last = wait_shipped(&db, &client, Duration::from_secs(30)).await;
+    let row = client
+        .query_one("SELECT facts, gaps FROM halls WHERE site = $1", &[&SITE])
+        .await
+        .expect("hall");
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (last, 0));
+    let c = store.counts(SITE).expect("counts");
+    assert!(c.sessions > 0);
+    let live = |t: &str| format!("SELECT count(*) FROM {t} WHERE site = '{SITE}' AND NOT deleted");
+    assert_eq!(count(&client, &live("visits")).await as u64, c.sessions);
+    assert_eq!(
+        count(&client, &live("zone_samples")).await as u64,
+        c.zone_samples
+    );
+    assert_eq!(count(&client, &live("tickets")).await, 12);
+    assert_eq!(
+        count(&client, "SELECT count(*) FROM visits WHERE exit IS NULL").await,
+        0,
+        "the visits the stop closed arrived closed"
+    );
+    assert!(
+        count(&client, "SELECT count(*) FROM live_state").await == 1,
+        "the live state arrived"
+    );
+
+    // The province API: open health, the league table behind the token.
+    let base: std::net::SocketAddr = format!("127.0.0.1:{central_port}").parse().expect("addr");
+    let get = |path: &str, auth: bool| {
+        let h = [("Authorization", "Bearer province-secret")];
+        let r = hallwatch_tests::http::get(base, path, if auth { &h[..] } else { &[] });
+        (r.status, r.body)
+    };
+    let (status, body) = get("/healthz", false);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ok\""), "{body}");
+    let (status, _) = get("/api/v1/province/league?month=2026-12", false);
+    assert_eq!(status, 401);
+    let (status, body) = get("/api/v1/province/league?month=2026-12", true);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["halls"][0]["site"], SITE, "{v}");
+    assert_eq!(v["halls"][0]["name"], "Xã An Phú", "{v}");
+    assert_eq!(v["halls"][0]["gaps"], 0, "{v}");
+    let (status, body) = get("/api/v1/province/league?month=2026-13", true);
+    assert_eq!(status, 400, "{body}");
+}

@@ -87,14 +87,28 @@ pub struct CentralServerConfig {
     /// Address to listen on.
     #[serde(default = "default_bind")]
     pub bind: String,
+    /// Bearer tokens that may read the province API (`Authorization: Bearer <token>`); none:
+    /// the API answers 401 to everyone and only `/healthz` is open.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// Waits no longer than this many minutes count as on target in the league table (the
+    /// halls' `hall.wait_target_min`).
+    #[serde(default = "default_wait_target")]
+    pub wait_target_min: f64,
 }
 
 impl Default for CentralServerConfig {
     fn default() -> Self {
         Self {
             bind: default_bind(),
+            tokens: Vec::new(),
+            wait_target_min: default_wait_target(),
         }
     }
+}
+
+fn default_wait_target() -> f64 {
+    15.0
 }
 
 /// One hall of the province.

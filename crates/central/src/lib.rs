@@ -13,12 +13,15 @@
 //!   how many facts were found missing (`gaps`), and how fresh its data is.
 //!
 //! Main types: [`CentralConfig`] (`central.toml`), [`Central`] (a PostgreSQL connection with
-//! the schema migrated: [`Central::apply`] writes a batch of [`Fact`]s), [`run`] (the consumer
-//! and the live-state subscriber, until shutdown) and [`CentralStatus`].
+//! the schema migrated: [`Central::apply`] writes a batch of [`Fact`]s, [`Central::league`]
+//! reads the province league table), [`run`] (the consumer and the live-state subscriber,
+//! until shutdown), [`CentralStatus`], and the HTTP API ([`web::app`]).
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod league;
 mod schema;
+pub mod web;
 
 pub use config::{CentralConfig, HallEntry};
 

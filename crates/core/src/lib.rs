@@ -27,7 +27,7 @@ pub use geometry::{BBox, Detection};
 pub use health::{AnalysisCost, CameraHealth, CameraState, Downtime, RECENT_DOWNTIME};
 pub use live::{
     CounterActivity, CounterState, HallState, PipelineHealth, StorageHealth, TodayFigures,
-    WaitPrediction, ZoneState,
+    UplinkHealth, WaitPrediction, ZoneState,
 };
 pub use rate::{Decimator, RateSignal};
 pub use track::{TrackId, TrackState, TrackStatus};

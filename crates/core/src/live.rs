@@ -37,6 +37,41 @@ pub struct HallState {
     /// Faults inside the analysis pipeline since the start.
     #[serde(default)]
     pub pipeline: PipelineHealth,
+    /// Shipping facts to the province centre (`configured` false without an `[uplink]`).
+    #[serde(default)]
+    pub uplink: UplinkHealth,
+}
+
+/// The uplink to the province centre, as the hall sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UplinkHealth {
+    /// An `[uplink]` is configured.
+    pub configured: bool,
+    /// The NATS connection is up.
+    pub connected: bool,
+    /// Facts waiting to be acknowledged by the centre's stream.
+    pub lag_events: u64,
+    /// Age in seconds of the oldest fact waiting (0 when none waits).
+    pub lag_s: f64,
+    /// The last fact acknowledged.
+    pub acked_seq: u64,
+    /// Unix seconds of the last acknowledgement.
+    pub last_ack_t: Option<f64>,
+    /// Facts dropped unshipped by retention since the outbox began.
+    pub dropped: u64,
+    /// The last error, empty once facts are acknowledged again.
+    pub last_error: String,
+}
+
+impl UplinkHealth {
+    /// Seconds of lag after which the uplink counts as failing in health checks and on the
+    /// dashboard (a link may drop for a minute; five without any acknowledgement is a fault).
+    pub const FAILING_AFTER_S: f64 = 300.0;
+
+    /// The uplink is configured and facts have waited longer than [`Self::FAILING_AFTER_S`].
+    pub fn failing(&self) -> bool {
+        self.configured && self.lag_s > Self::FAILING_AFTER_S
+    }
 }
 
 /// Faults the analysis pipeline survived: each cost a frame (or restarted one camera's

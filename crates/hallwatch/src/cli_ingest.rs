@@ -332,6 +332,8 @@ pub struct RunOptions {
     /// Also writes each camera's tracks, per-frame zone counts and visits into
     /// `<folder>/<camera>/`, as `replay` does (for `eval-zones` on a live run).
     pub record: Option<PathBuf>,
+    /// Reads the uplink's health for the live state (`run` with an `[uplink]`).
+    pub uplink_health: Option<Arc<dyn Fn() -> hallwatch_core::UplinkHealth + Send + Sync>>,
 }
 
 /// Runs the config's cameras through detection until Ctrl-C, `seconds`, or every camera has
@@ -533,6 +535,9 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
         {
             let mut b = builder.lock().unwrap_or_else(|p| p.into_inner());
             b.set_storage(storage);
+            if let Some(f) = &options.uplink_health {
+                b.set_uplink(f());
+            }
             b.set_pipeline(hallwatch_core::PipelineHealth {
                 detector_errors: detector.errors,
                 detector_panics: detector.panics,

@@ -46,6 +46,8 @@ pub fn run(a: &ImportArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
     let mut store = Store::open(dir.join("hallwatch.db"))?;
+    // With an [uplink], what is imported is shipped to the centre too (by `run`'s publisher).
+    store.set_outbox(cfg.uplink.enabled())?;
     let site = a.hall.clone().unwrap_or_else(|| cfg.site.id.clone());
     let now = hallwatch_store::unix_seconds(std::time::SystemTime::now());
     let report = match a.what {

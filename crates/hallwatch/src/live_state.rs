@@ -26,6 +26,7 @@ pub struct StateBuilder {
     last_signature: String,
     last_publish_t: f64,
     storage: StorageHealth,
+    uplink: hallwatch_core::UplinkHealth,
     pipeline: PipelineHealth,
     /// Publish at least this often even without a change (seconds of stream time), so clients
     /// see the clock and camera rates move.
@@ -51,6 +52,7 @@ impl StateBuilder {
             last_signature: String::new(),
             last_publish_t: f64::NEG_INFINITY,
             storage: StorageHealth::default(),
+            uplink: hallwatch_core::UplinkHealth::default(),
             pipeline: PipelineHealth::default(),
             heartbeat_s: 5.0,
         }
@@ -86,7 +88,12 @@ impl StateBuilder {
         }
     }
 
-    /// The event store's health, for the states built from now on.
+    /// The uplink's health, for the states built from now on.
+    pub fn set_uplink(&mut self, uplink: hallwatch_core::UplinkHealth) {
+        self.uplink = uplink;
+    }
+
+    /// Sets the event store's health, shown from the next state on.
     pub fn set_storage(&mut self, storage: StorageHealth) {
         self.storage = storage;
     }
@@ -191,6 +198,7 @@ impl StateBuilder {
             today,
             storage: self.storage.clone(),
             pipeline: self.pipeline,
+            uplink: self.uplink.clone(),
         };
         let signature = signature(&state);
         if signature == self.last_signature && t - self.last_publish_t < self.heartbeat_s {
@@ -226,13 +234,15 @@ fn signature(s: &HallState) -> String {
     }
     let _ = write!(
         out,
-        "{}:{}:{}|{}:{}:{}",
+        "{}:{}:{}|{}:{}:{}|{}:{}",
         s.today.arrivals,
         s.today.served,
         s.today.abandoned,
         s.storage.failing,
         s.storage.dropped,
-        s.storage.failed
+        s.storage.failed,
+        s.uplink.connected,
+        s.uplink.failing()
     );
     out
 }

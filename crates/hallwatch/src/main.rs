@@ -4,6 +4,7 @@
 //! `check-config` (every config error at once, with its path), `probe` (what an operator runs
 //! when wiring a camera) and `ingest` (run a config's cameras with live status).
 
+mod central_cmd;
 mod cli_ingest;
 mod demo_cmd;
 mod detect_cmd;
@@ -126,6 +127,17 @@ enum Command {
         #[arg(long, value_name = "FOLDER")]
         record: Option<PathBuf>,
     },
+    /// The province centre: consumes every hall's facts from NATS JetStream into PostgreSQL
+    /// and serves the province API on [server].bind of a central.toml, until Ctrl-C or
+    /// SIGTERM.
+    Central {
+        /// The central.toml.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<f64>,
+    },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
         /// The TOML config file.
@@ -208,6 +220,7 @@ fn run(command: Command) -> Result<ExitCode> {
             sim_cmd::eval_sim(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Central { config, seconds } => central_cmd::run(&config, seconds),
         Command::Run {
             config,
             seconds,

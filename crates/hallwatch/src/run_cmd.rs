@@ -123,6 +123,30 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
         .context("alert channels")?
         .spawn_on(runtime.handle());
     let sender = notifier.sender();
+
+    // The uplink to the province centre ([uplink]): ships the store's outbox on the same
+    // runtime, and the live figures at most every `live_interval_s`.
+    let (live_tx, live_rx) = tokio::sync::watch::channel(serde_json::Value::Null);
+    let (uplink_stop, uplink_stop_rx) = tokio::sync::watch::channel(false);
+    let mut uplink_task = None;
+    let mut uplink_health = None;
+    if !cfg.uplink.enabled() {
+        // No centre (any more): facts are no longer queued for one.
+        Store::open_again(&db)?.set_outbox(false)?;
+    } else {
+        let publisher = hallwatch_uplink::Publisher::build(hallwatch_uplink::PublisherOptions {
+            site: cfg.site.id.clone(),
+            store: db.clone(),
+            config: cfg.uplink.clone(),
+        })
+        .context("starting the uplink ([uplink])")?
+        .with_live(live_rx);
+        let status = publisher.status();
+        uplink_health = Some(Arc::new(move || uplink_health_of(&status.get()))
+            as Arc<dyn Fn() -> hallwatch_core::UplinkHealth + Send + Sync>);
+        uplink_task = Some(runtime.spawn(publisher.run(uplink_stop_rx)));
+        tracing::info!(servers = %cfg.uplink.servers.join(","), "uplink to the province centre started");
+    }
     let satisfaction = Mutex::new(Satisfaction {
         store: Store::open_again(&db).ok(),
         site: cfg.site.id.clone(),
@@ -134,6 +158,9 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
     let web = state.clone();
     let publish: Publisher = Arc::new(move |s: &HallState| {
         web.publish(s.clone());
+        if s.uplink.configured {
+            live_tx.send_replace(live_summary(s));
+        }
         let mut sat = satisfaction.lock().unwrap_or_else(|p| p.into_inner());
         let figures = sat.figures(s.t).to_vec();
         drop(sat);
@@ -167,8 +194,23 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
             })),
             store_checked: true,
             record: options.record,
+            uplink_health,
         },
     );
+    // The uplink ships what the pipeline stored last (bounded: it waits at most one
+    // acknowledgement timeout); what it could not ship stays in the outbox for the next start.
+    let _ = uplink_stop.send(true);
+    if let Some(task) = uplink_task {
+        let limit = Duration::from_secs_f64(cfg.uplink.ack_timeout_s + 5.0);
+        if runtime
+            .block_on(async { tokio::time::timeout(limit, task).await })
+            .is_err()
+        {
+            tracing::warn!(
+                "uplink did not stop within {limit:?}; unshipped facts stay in the outbox"
+            );
+        }
+    }
     // Stop in order: pipelines (done), web server, then the notifier (it delivers what is
     // queued within the grace).
     if let Err(e) = server.stop() {
@@ -178,4 +220,33 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
         tracing::warn!(error = %e, "alert notifier did not stop cleanly");
     }
     code
+}
+
+/// The uplink's status as the live state shows it.
+fn uplink_health_of(s: &hallwatch_uplink::UplinkStatus) -> hallwatch_core::UplinkHealth {
+    hallwatch_core::UplinkHealth {
+        configured: true,
+        connected: s.connected,
+        lag_events: s.lag_events,
+        lag_s: s.lag_s,
+        acked_seq: s.acked_seq,
+        last_ack_t: s.last_ack_t,
+        dropped: s.dropped,
+        last_error: s.last_error.clone(),
+    }
+}
+
+/// What the province centre sees of the hall live: the headline figures, not every zone.
+fn live_summary(s: &HallState) -> serde_json::Value {
+    serde_json::json!({
+        "t": s.t,
+        "waiting_now": s.waiting_now,
+        "waiting_smoothed": s.waiting_smoothed,
+        "expected_wait_s": s.prediction.as_ref().map(|p| p.expected_s),
+        "counters_staffed": s.counters.iter().filter(|c| c.activity != hallwatch_core::CounterActivity::StaffAbsent).count(),
+        "counters": s.counters.len(),
+        "cameras": s.cameras.len(),
+        "cameras_down": s.cameras.iter().filter(|c| c.is_down()).count(),
+        "today": s.today,
+    })
 }

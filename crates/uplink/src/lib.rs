@@ -326,7 +326,8 @@ impl Publisher {
 
     /// Ships until `shutdown` turns true: connects (retrying), makes sure the stream exists,
     /// sends the outbox in order, trims it on acknowledgement, and starts again from the last
-    /// acknowledged fact after any failure.
+    /// acknowledged fact after any failure. At shutdown it ships what the outbox holds while
+    /// the link is up, stopping at the first failure (bound the wait from outside).
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let _ = self.refresh().await;
         let client = loop {
@@ -405,12 +406,17 @@ impl Publisher {
         let mut sent_before = acked;
         let mut last_live: Option<std::time::Instant> = None;
         loop {
-            if *shutdown.borrow() {
-                return Ok(());
-            }
+            // At shutdown, what is already in the outbox is still shipped while the link is
+            // up (the last visits a stopping server closes); the rest waits for the next start.
+            let stopping = *shutdown.borrow();
             let connected = client.connection_state() == async_nats::connection::State::Connected;
             self.status.update(|u| u.connected = connected);
-            self.publish_live(client, &mut last_live).await;
+            if stopping && !connected {
+                return Ok(());
+            }
+            if !stopping {
+                self.publish_live(client, &mut last_live).await;
+            }
             let site = self.site.clone();
             let window = self.cfg.window;
             let events = self
@@ -418,9 +424,11 @@ impl Publisher {
                 .await?;
             if events.is_empty() {
                 self.refresh().await?;
-                if sleep_or_shutdown(Duration::from_millis(250), shutdown).await {
+                if stopping {
                     return Ok(());
                 }
+                // Woken early by a shutdown: the next round ships what is left.
+                sleep_or_shutdown(Duration::from_millis(250), shutdown).await;
                 continue;
             }
             // Epoch of the site: read again when the outbox was empty at the start.

@@ -128,6 +128,7 @@ fn main() {
             },
             storage: Default::default(),
             pipeline: Default::default(),
+            uplink: Default::default(),
         });
         std::thread::sleep(Duration::from_secs(1));
     }

@@ -55,6 +55,15 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
             "since": hall.storage.failing_since,
         }));
     }
+    if hall.uplink.failing() {
+        problems.push(json!({
+            "what": "uplink",
+            "detail": "the province centre has not acknowledged this hall's facts for over 5 minutes; they wait in the outbox",
+            "lag_events": hall.uplink.lag_events,
+            "lag_s": hall.uplink.lag_s,
+            "connected": hall.uplink.connected,
+        }));
+    }
     let down = hall
         .cameras
         .iter()

@@ -342,6 +342,44 @@ impl Metrics {
             family(&mut o, name, kind, help);
             let _ = writeln!(o, "{name}{{site=\"{site}\"}} {value}");
         }
+        let up = &hall.uplink;
+        if up.configured {
+            for (name, kind, help, value) in [
+                (
+                    "hallwatch_uplink_connected",
+                    "gauge",
+                    "1 while the NATS connection to the province centre is up.",
+                    f64::from(u8::from(up.connected)),
+                ),
+                (
+                    "hallwatch_uplink_lag_events",
+                    "gauge",
+                    "Facts waiting in the outbox for the centre's acknowledgement.",
+                    up.lag_events as f64,
+                ),
+                (
+                    "hallwatch_uplink_lag_seconds",
+                    "gauge",
+                    "Age of the oldest fact waiting in the outbox.",
+                    up.lag_s,
+                ),
+                (
+                    "hallwatch_uplink_acked_seq",
+                    "gauge",
+                    "The last fact the centre's stream acknowledged.",
+                    up.acked_seq as f64,
+                ),
+                (
+                    "hallwatch_uplink_dropped_total",
+                    "counter",
+                    "Facts dropped unshipped by retention.",
+                    up.dropped as f64,
+                ),
+            ] {
+                family(&mut o, name, kind, help);
+                let _ = writeln!(o, "{name}{{site=\"{site}\"}} {value}");
+            }
+        }
         family(
             &mut o,
             "hallwatch_inference_seconds",

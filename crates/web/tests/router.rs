@@ -1066,6 +1066,49 @@ async fn state_counters_and_metrics_follow_what_is_published() {
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
+    assert!(
+        !text.contains("hallwatch_uplink_"),
+        "no uplink figures without an [uplink]"
+    );
+
+    // The uplink: a short lag is normal; facts waiting over five minutes are a problem.
+    let mut s = published_state();
+    s.storage = Default::default();
+    s.seq = 8;
+    s.uplink = hallwatch_core::UplinkHealth {
+        configured: true,
+        connected: false,
+        lag_events: 40,
+        lag_s: 60.0,
+        acked_seq: 100,
+        ..Default::default()
+    };
+    h.state.publish(s.clone());
+    let (_, b, _) = send(h.app(), Method::GET, "/healthz", &Auth::None, None).await;
+    assert_eq!(b["status"], "ok", "{b}");
+    s.seq = 9;
+    s.uplink.lag_s = 301.0;
+    h.state.publish(s);
+    let (_, b, _) = send(h.app(), Method::GET, "/healthz", &Auth::None, None).await;
+    assert_eq!(b["status"], "degraded", "{b}");
+    assert_eq!(
+        (
+            b["problems"][0]["what"].as_str(),
+            b["problems"][0]["lag_events"].as_u64()
+        ),
+        (Some("uplink"), Some(40)),
+        "{b}"
+    );
+    let (_, text, _) = send(h.app(), Method::GET, "/metrics", &h.token("metrics"), None).await;
+    let text = text.as_str().unwrap();
+    for line in [
+        "hallwatch_uplink_connected{site=\"thu-nghiem\"} 0",
+        "hallwatch_uplink_lag_events{site=\"thu-nghiem\"} 40",
+        "hallwatch_uplink_lag_seconds{site=\"thu-nghiem\"} 301",
+        "hallwatch_uplink_acked_seq{site=\"thu-nghiem\"} 100",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
 }
 
 #[tokio::test]

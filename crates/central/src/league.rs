@@ -1,0 +1,149 @@
+//! The province league table: every hall's figures over one local month (each hall's own time
+//! zone), with the same definitions as the hall's monthly review (Báo cáo tháng):
+//!
+//! - waits: finished, not truncated visits of waiting zones, `exit - enter`, median and p90
+//!   interpolated linearly, share within the target;
+//! - served: finished, not truncated counter visits (Lượt phục vụ);
+//! - satisfaction: share of ratings at the two satisfied levels (Mức độ hài lòng);
+//! - dossiers resolved in the month with a due date: share resolved no later than the due
+//!   local day (Đúng hạn);
+//! - abandonments: people who left a waiting zone unserved;
+//! - freshness: the newest fact's hall time and when the centre last received one, the live
+//!   state's people waiting now, and facts found missing (gaps).
+
+use crate::{Central, CentralError, pg};
+use serde::Serialize;
+
+/// One hall's row of the league table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LeagueRow {
+    /// `[site].id`.
+    pub site: String,
+    /// The hall's name.
+    pub name: String,
+    /// Its commune.
+    pub commune: String,
+    /// Waits counted.
+    pub waits: i64,
+    /// Median wait, seconds.
+    pub wait_p50_s: Option<f64>,
+    /// 90th percentile wait, seconds.
+    pub wait_p90_s: Option<f64>,
+    /// Share of waits no longer than the target.
+    pub within_target: Option<f64>,
+    /// Counter visits (Lượt phục vụ).
+    pub served: i64,
+    /// People who left unserved.
+    pub abandoned: i64,
+    /// Ratings given.
+    pub ratings: i64,
+    /// Share of ratings at the two satisfied levels.
+    pub satisfied_share: Option<f64>,
+    /// Dossiers resolved in the month with a due date.
+    pub dossiers_resolved: i64,
+    /// Share of those resolved on time (Đúng hạn).
+    pub on_time_rate: Option<f64>,
+    /// People waiting now (the hall's latest live state), when it published one.
+    pub waiting_now: Option<i64>,
+    /// Hall time (Unix seconds) of the newest fact received.
+    pub last_fact_t: Option<f64>,
+    /// Seconds since the centre last received a fact from the hall.
+    pub received_age_s: Option<f64>,
+    /// Facts found missing in the hall's sequence.
+    pub gaps: i64,
+}
+
+const LEAGUE_SQL: &str = r#"
+WITH b AS (
+    SELECT h.site, h.name, h.commune, h.timezone, h.gaps, h.last_fact_t, h.last_received,
+           extract(epoch FROM (make_timestamp($1, $2, 1, 0, 0, 0) AT TIME ZONE h.timezone))::float8 AS t0,
+           extract(epoch FROM ((make_timestamp($1, $2, 1, 0, 0, 0) + interval '1 month') AT TIME ZONE h.timezone))::float8 AS t1
+    FROM halls h
+),
+w AS (
+    SELECT b.site, count(*) AS waits,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p50,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p90,
+           avg(((v.exit - v.enter) <= $3)::int::float8) AS within
+    FROM b JOIN visits v ON v.site = b.site AND v.enter >= b.t0 AND v.enter < b.t1
+    WHERE NOT v.deleted AND v.role = 'waiting' AND v.exit IS NOT NULL AND v.truncated = 0
+    GROUP BY b.site
+),
+sv AS (
+    SELECT b.site, count(*) AS served
+    FROM b JOIN visits v ON v.site = b.site AND v.enter >= b.t0 AND v.enter < b.t1
+    WHERE NOT v.deleted AND v.role = 'counter' AND v.exit IS NOT NULL AND v.truncated = 0
+    GROUP BY b.site
+),
+ab AS (
+    SELECT b.site, count(*) AS abandoned
+    FROM b JOIN abandonments a ON a.site = b.site AND a.t >= b.t0 AND a.t < b.t1
+    WHERE NOT a.deleted GROUP BY b.site
+),
+r AS (
+    SELECT b.site, count(*) AS ratings,
+           avg((r.level <> 'dissatisfied')::int::float8) AS sat
+    FROM b JOIN ratings r ON r.site = b.site AND r.t >= b.t0 AND r.t < b.t1
+    WHERE NOT r.deleted GROUP BY b.site
+),
+d AS (
+    SELECT b.site, count(*) AS resolved,
+           avg(((to_timestamp(d.resolved) AT TIME ZONE b.timezone)::date
+                <= (to_timestamp(d.due) AT TIME ZONE b.timezone)::date)::int::float8) AS on_time
+    FROM b JOIN dossiers d ON d.site = b.site AND d.resolved >= b.t0 AND d.resolved < b.t1
+    WHERE NOT d.deleted AND d.due IS NOT NULL GROUP BY b.site
+)
+SELECT b.site, b.name, b.commune,
+       coalesce(w.waits, 0), w.p50, w.p90, w.within,
+       coalesce(sv.served, 0), coalesce(ab.abandoned, 0),
+       coalesce(r.ratings, 0), r.sat,
+       coalesce(d.resolved, 0), d.on_time,
+       (l.body -> 'live' ->> 'waiting_now')::bigint,
+       b.last_fact_t,
+       extract(epoch FROM (now() - b.last_received))::float8,
+       b.gaps
+FROM b
+LEFT JOIN w USING (site) LEFT JOIN sv USING (site) LEFT JOIN ab USING (site)
+LEFT JOIN r USING (site) LEFT JOIN d USING (site) LEFT JOIN live_state l USING (site)
+ORDER BY b.site
+"#;
+
+impl Central {
+    /// The league table of local month `year-month`, with waits within `wait_target_s`
+    /// counting as on target.
+    pub async fn league(
+        &self,
+        year: i32,
+        month: u32,
+        wait_target_s: f64,
+    ) -> Result<Vec<LeagueRow>, CentralError> {
+        let month = i32::try_from(month).unwrap_or(1);
+        let rows = self
+            .client
+            .query(LEAGUE_SQL, &[&year, &month, &wait_target_s])
+            .await
+            .map_err(pg("reading the league table"))?;
+        Ok(rows
+            .iter()
+            .map(|r| LeagueRow {
+                site: r.get(0),
+                name: r.get(1),
+                commune: r.get(2),
+                waits: r.get(3),
+                wait_p50_s: r.get(4),
+                wait_p90_s: r.get(5),
+                within_target: r.get(6),
+                served: r.get(7),
+                abandoned: r.get(8),
+                ratings: r.get(9),
+                satisfied_share: r.get(10),
+                dossiers_resolved: r.get(11),
+                on_time_rate: r.get(12),
+                waiting_now: r.get(13),
+                last_fact_t: r.get(14),
+                received_age_s: r.get(15),
+                gaps: r.get(16),
+            })
+            .collect())
+    }
+}
