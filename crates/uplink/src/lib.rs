@@ -92,6 +92,8 @@ pub struct UplinkStatus {
     pub shipped_total: u64,
     /// Facts sent again after a missing acknowledgement.
     pub resent_total: u64,
+    /// Shipping attempts that failed (link down, acknowledgement missing) and were retried.
+    pub retries_total: u64,
     /// Facts dropped unshipped by retention (see `hallwatch_store::OutboxStatus::dropped`).
     pub dropped: u64,
     /// Live-state messages published.
@@ -349,15 +351,21 @@ impl Publisher {
         };
         let mut backoff = Duration::from_secs(1);
         let mut stream_ready = false;
+        // The highest fact ever sent: a fact at or below it sent again is a resend.
+        let mut max_sent = 0u64;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            match self.ship(&client, &mut stream_ready, &mut shutdown).await {
+            match self
+                .ship(&client, &mut stream_ready, &mut max_sent, &mut shutdown)
+                .await
+            {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in_s = backoff.as_secs_f64(), "uplink: shipping paused");
                     self.status.update(|u| {
+                        u.retries_total += 1;
                         u.last_error = e.to_string();
                         u.connected =
                             client.connection_state() == async_nats::connection::State::Connected;
@@ -379,6 +387,7 @@ impl Publisher {
         &self,
         client: &async_nats::Client,
         stream_ready: &mut bool,
+        max_sent: &mut u64,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), UplinkError> {
         let ack_timeout = Duration::from_secs_f64(self.cfg.ack_timeout_s);
@@ -403,7 +412,6 @@ impl Publisher {
         let st = self.refresh().await?;
         let mut acked = st.acked_seq;
         let epoch = st.epoch;
-        let mut sent_before = acked;
         let mut last_live: Option<std::time::Instant> = None;
         loop {
             // At shutdown, what is already in the outbox is still shipped while the link is
@@ -454,7 +462,11 @@ impl Publisher {
                         })?;
                 pending.push((e.seq, fut));
             }
-            let resent = sent_before.saturating_sub(acked);
+            let resent = events.iter().filter(|e| e.seq <= *max_sent).count() as u64;
+            if resent > 0 {
+                self.status.update(|u| u.resent_total += resent);
+            }
+            *max_sent = (*max_sent).max(events.last().map_or(0, |e| e.seq));
             let mut last_ok = acked;
             let mut failure = None;
             for (seq, fut) in pending {
@@ -476,13 +488,11 @@ impl Publisher {
                     .await?;
                 self.status.update(|u| {
                     u.shipped_total += n;
-                    u.resent_total += resent.min(n);
                     u.last_error.clear();
                 });
                 acked = last_ok;
                 self.refresh().await?;
             }
-            sent_before = sent_before.max(events.last().map_or(acked, |e| e.seq));
             if let Some(f) = failure {
                 return Err(f);
             }
