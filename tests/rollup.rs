@@ -72,7 +72,12 @@ fn visit(id: u64, enter: f64, exit: Option<f64>) -> Session {
 /// Round `i` of a hall's day: a visit opens, the previous one closes, a zone sample, and now
 /// and then a ticket, a rating, a dossier and an alert.
 fn produce(store: &mut Store, i: u64) {
-    let t = T0 + i as f64 * 30.0;
+    produce_from(store, T0, i)
+}
+
+/// [`produce`] from another start time.
+fn produce_from(store: &mut Store, t0: f64, i: u64) {
+    let t = t0 + i as f64 * 30.0;
     let mut records = vec![
         Record::Session(visit(i, t, None)),
         Record::ZoneSample(ZoneSample {
@@ -92,7 +97,7 @@ fn produce(store: &mut Store, i: u64) {
             .upsert_tickets(
                 SITE,
                 &[Ticket {
-                    day: "2026-12-01".into(),
+                    day: local_day(t),
                     number: format!("A{i:03}"),
                     service: "Hộ tịch".into(),
                     issued: t,
@@ -156,6 +161,22 @@ fn produce(store: &mut Store, i: u64) {
     }
 }
 
+/// The local date (Asia/Ho_Chi_Minh, UTC+7 all year) of Unix time `t`.
+fn local_day(t: f64) -> String {
+    let days = ((t + 7.0 * 3600.0) / 86_400.0).floor() as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 async fn pg_client(pg: &Postgres) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
         .await
@@ -204,6 +225,7 @@ fn start_publisher(store: &Path, cfg: UplinkConfig) -> (Running, UplinkStatus) {
         site: SITE.into(),
         store: store.to_path_buf(),
         config: cfg,
+        timezone: "Asia/Ho_Chi_Minh".into(),
     })
     .expect("publisher");
     let status = p.status();
@@ -741,6 +763,134 @@ async fn a_flaky_link_loses_nothing_and_duplicates_nothing() {
         connections >= 6,
         "the link was cut under the client: {connections} connections"
     );
+    publisher.stop().await;
+    central.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incomplete_day_is_found_by_its_digest_and_sent_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = Postgres::start();
+    let nats = Nats::start(dir.path());
+    let db = dir.path().join("hall.sqlite");
+    let mut store = Store::open(&db).expect("store");
+    store.set_outbox(true).expect("outbox on");
+    // Yesterday morning, local time: a finished day the publisher writes digests for.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let local_midnight = ((now + 7.0 * 3600.0) / 86_400.0).floor() * 86_400.0 - 7.0 * 3600.0;
+    let yesterday_8h = local_midnight - 86_400.0 + 8.0 * 3600.0;
+    let day = local_day(yesterday_8h);
+    for i in 0..30 {
+        produce_from(&mut store, yesterday_8h, i);
+    }
+    let (central, _) = start_central(central_cfg(&nats, &pg));
+    let (publisher, _) = start_publisher(&db, uplink(&nats));
+    let client = pg_client(&pg).await;
+    let reader = hallwatch_central::Central::connect(&pg.url(), &[])
+        .await
+        .expect("reader");
+    let (y, m) = (
+        day[..4].parse::<i32>().expect("year"),
+        day[5..7].parse::<u32>().expect("month"),
+    );
+    let day_check = |checks: Vec<hallwatch_central::completeness::DayCheck>| {
+        checks.into_iter().find(|d| d.day == day)
+    };
+    let start = Instant::now();
+    let check = loop {
+        let c = day_check(reader.completeness(SITE, y, m).await.expect("completeness"));
+        if let Some(c) = c.filter(|c| c.complete && c.kinds.len() == 8) {
+            break c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "yesterday's digests did not arrive and match"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let visits = check
+        .kinds
+        .iter()
+        .find(|k| k.fact == "visit")
+        .expect("visit digest");
+    assert_eq!((visits.hall_count, visits.centre_count), (30, 30));
+
+    // Three of yesterday's visits are lost at the centre (a JetStream store lost without
+    // `sync_interval: always`, a restore from an old backup...).
+    let lost = client
+        .execute(
+            "DELETE FROM visits WHERE site = $1 AND session_id IN (3, 4, 5)",
+            &[&SITE],
+        )
+        .await
+        .expect("delete");
+    assert_eq!(lost, 3);
+    let c = day_check(reader.completeness(SITE, y, m).await.expect("c")).expect("day");
+    assert!(!c.complete);
+    let v = c.kinds.iter().find(|k| k.fact == "visit").expect("visit");
+    assert_eq!((v.hall_count, v.centre_count, v.ok), (30, 27, false));
+
+    // A late ticket for yesterday changes the hall's digest: when it arrives the centre checks
+    // the day, finds it incomplete and asks the hall for it again, by itself.
+    publisher.stop().await;
+    store
+        .upsert_tickets(
+            SITE,
+            &[Ticket {
+                day: day.clone(),
+                number: "Z999".into(),
+                service: String::new(),
+                issued: yesterday_8h + 3600.0,
+                called: None,
+                counter: None,
+                finished: None,
+                no_show: None,
+                source: "late.csv".into(),
+            }],
+        )
+        .expect("late ticket");
+    let (publisher, _) = start_publisher(&db, uplink(&nats));
+    until(
+        "the centre to fill the day again",
+        Duration::from_secs(60),
+        || {
+            let r = &reader;
+            let d = &day_check;
+            async move {
+                d(r.completeness(SITE, y, m).await.expect("completeness"))
+                    .is_some_and(|c| c.complete)
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        count(
+            &client,
+            &format!("SELECT count(*) FROM visits WHERE site = '{SITE}'")
+        )
+        .await,
+        30
+    );
+    // Asking directly works too, and changes nothing more.
+    let nats_client = async_nats::connect(nats.url()).await.expect("nats");
+    let n = hallwatch_central::completeness::resend_day(&nats_client, "hallwatch", SITE, &day)
+        .await
+        .expect("resend");
+    assert!(n >= 30, "{n}");
+    let bad =
+        hallwatch_central::completeness::resend_day(&nats_client, "hallwatch", SITE, "2026-02-30")
+            .await;
+    assert!(bad.is_err());
+    let last = wait_shipped(&db, &client, Duration::from_secs(60)).await;
+    let row = client
+        .query_one("SELECT gaps, last_seq FROM halls WHERE site = $1", &[&SITE])
+        .await
+        .expect("hall");
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (0, last));
+    assert_same(&store, &client).await;
     publisher.stop().await;
     central.stop().await;
 }

@@ -18,6 +18,7 @@
 //! until shutdown), [`CentralStatus`], and the HTTP API ([`web::app`]).
 #![deny(missing_docs)]
 
+pub mod completeness;
 pub mod config;
 pub mod league;
 mod schema;
@@ -464,7 +465,8 @@ impl Central {
     }
 }
 
-async fn connect_nats(cfg: &config::NatsConfig) -> Result<async_nats::Client, CentralError> {
+/// Connects to the centre's NATS servers (retrying in the background until they answer).
+pub async fn connect_nats(cfg: &config::NatsConfig) -> Result<async_nats::Client, CentralError> {
     let mut opts = async_nats::ConnectOptions::new()
         .name("hallwatch-central")
         .connection_timeout(Duration::from_secs(5))
@@ -557,6 +559,8 @@ async fn consume(
         .await
         .map_err(|e| nats("subscribing to live states")(e.to_string()))?;
     status.update(|s| s.consuming = true);
+    // Days asked for again, and when: at most once per 10 minutes each.
+    let mut asked: HashMap<(String, String), std::time::Instant> = HashMap::new();
     loop {
         if *shutdown.borrow() {
             return Ok(());
@@ -611,6 +615,7 @@ async fn consume(
             }
         }
         let report = central.apply(&facts).await?;
+        check_digests(&central, client, cfg, &facts, &mut asked).await;
         for m in &msgs {
             if let Err(e) = m.ack().await {
                 // Not acknowledged: it comes again and changes nothing.
@@ -624,6 +629,65 @@ async fn consume(
             s.batches_total += 1;
             s.last_error.clear();
         });
+    }
+}
+
+/// After digests arrive, checks their days against the centre's rows and asks the hall to send
+/// an incomplete day again (in the background; at most once per day and 10 minutes).
+async fn check_digests(
+    central: &Central,
+    client: &async_nats::Client,
+    cfg: &CentralConfig,
+    facts: &[Fact],
+    asked: &mut HashMap<(String, String), std::time::Instant>,
+) {
+    let mut months: HashSet<(String, i32, u32)> = HashSet::new();
+    let mut days: HashSet<(String, String)> = HashSet::new();
+    for f in facts.iter().filter(|f| f.kind == "digest") {
+        let Some(day) = f.row.get("day").and_then(|d| d.as_str()) else {
+            continue;
+        };
+        let Ok(date) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            continue;
+        };
+        use chrono::Datelike;
+        months.insert((f.site.clone(), date.year(), date.month()));
+        days.insert((f.site.clone(), day.to_string()));
+    }
+    for (site, y, m) in months {
+        let checks = match central.completeness(&site, y, m).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, %site, "central: completeness not checked");
+                continue;
+            }
+        };
+        for d in checks.iter().filter(|d| !d.complete) {
+            let key = (site.clone(), d.day.clone());
+            if !days.contains(&key)
+                || asked
+                    .get(&key)
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(600))
+            {
+                continue;
+            }
+            asked.insert(key, std::time::Instant::now());
+            tracing::warn!(%site, day = %d.day, "central: a day is incomplete; asking the hall for it again");
+            let (client, prefix, site, day) = (
+                client.clone(),
+                cfg.nats.subject_prefix.clone(),
+                site.clone(),
+                d.day.clone(),
+            );
+            tokio::spawn(async move {
+                match completeness::resend_day(&client, &prefix, &site, &day).await {
+                    Ok(n) => tracing::info!(%site, %day, facts = n, "central: hall re-sends a day"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, %site, %day, "central: re-send request failed")
+                    }
+                }
+            });
+        }
     }
 }
 

@@ -15,9 +15,10 @@ pub(crate) struct Migration {
 }
 
 /// All steps, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: r#"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: r#"
 CREATE TABLE halls (
     site          text PRIMARY KEY,
     name          text    NOT NULL,
@@ -104,7 +105,21 @@ CREATE TABLE rejected_facts (
     body     text NOT NULL
 );
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        sql: r#"
+-- Each hall's daily digests: per local day and kind of fact, how many it holds and the SHA-256
+-- of their sorted keys; the centre compares them with its own rows (completeness).
+CREATE TABLE digests (
+    site text NOT NULL, key text NOT NULL, epoch bigint NOT NULL, seq bigint NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    day text, fact text, count bigint, hash text,
+    PRIMARY KEY (site, key)
+);
+"#,
+    },
+];
 
 /// A fact kind: its table, the columns besides the common ones, and the partition column.
 pub(crate) struct Kind {
@@ -181,6 +196,12 @@ pub(crate) const KINDS: &[Kind] = &[
         partition: None,
     },
     Kind {
+        name: "digest",
+        table: "digests",
+        columns: &["day", "fact", "count", "hash"],
+        partition: None,
+    },
+    Kind {
         name: "alert",
         table: "alerts",
         columns: &[
@@ -232,3 +253,16 @@ impl Kind {
 pub(crate) fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
 }
+
+/// Per kind of fact: the centre's table and the time column that dates a fact to a local day
+/// (as the hall's digests date them).
+pub(crate) const DATED: &[(&str, &str, &str)] = &[
+    ("visit", "visits", "enter"),
+    ("zone_sample", "zone_samples", "t"),
+    ("outage", "outages", "start_t"),
+    ("abandonment", "abandonments", "t"),
+    ("ticket", "tickets", "issued"),
+    ("rating", "ratings", "t"),
+    ("dossier", "dossiers", "received"),
+    ("alert", "alerts", "triggered"),
+];

@@ -4,6 +4,10 @@
 //! - `GET /api/v1/province/halls` (token): every hall's progress ([`crate::HallProgress`]).
 //! - `GET /api/v1/province/league?month=YYYY-MM` (token): the league table of a local month
 //!   ([`crate::league::LeagueRow`]); the current month (UTC) without `month`.
+//! - `GET /api/v1/province/halls/{site}/completeness?month=YYYY-MM` (token): each day the hall
+//!   sent digests for, checked against the centre's rows.
+//! - `POST /api/v1/province/halls/{site}/resend?day=YYYY-MM-DD` (token): asks the hall to send
+//!   that day again; 503 when it does not answer.
 
 use crate::{Central, StatusHandle};
 use axum::extract::{Query, State};
@@ -26,6 +30,8 @@ pub struct CentralState {
     pub tokens: Arc<Vec<String>>,
     /// `server.wait_target_min`, in seconds.
     pub wait_target_s: f64,
+    /// The NATS connection for asking halls to re-send a day, and the subject prefix.
+    pub nats: Option<(async_nats::Client, String)>,
 }
 
 /// Errors of the API; the body never carries internals.
@@ -37,6 +43,8 @@ pub enum ApiError {
     BadRequest(String),
     /// The database failed (logged).
     Internal,
+    /// Something outside the centre (a hall) did not answer.
+    Unavailable(String),
 }
 
 impl IntoResponse for ApiError {
@@ -47,6 +55,7 @@ impl IntoResponse for ApiError {
                 "a valid bearer token is required".to_string(),
             ),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the central database failed; see the server log".to_string(),
@@ -97,6 +106,14 @@ pub fn app(state: CentralState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/province/halls", get(halls))
         .route("/api/v1/province/league", get(league))
+        .route(
+            "/api/v1/province/halls/{site}/completeness",
+            get(completeness),
+        )
+        .route(
+            "/api/v1/province/halls/{site}/resend",
+            axum::routing::post(resend),
+        )
         .with_state(state)
 }
 
@@ -148,6 +165,68 @@ async fn league(
         Json(serde_json::json!({ "month": format!("{y:04}-{m:02}"), "halls": rows }))
             .into_response(),
     )
+}
+
+fn month_or_now(text: Option<&str>) -> Result<(i32, u32), ApiError> {
+    match text {
+        Some(text) => parse_month(text)
+            .ok_or_else(|| ApiError::BadRequest(format!("month '{text}' must be YYYY-MM"))),
+        None => {
+            use chrono::Datelike;
+            let now = chrono::Utc::now();
+            Ok((now.year(), now.month()))
+        }
+    }
+}
+
+async fn completeness(
+    State(s): State<CentralState>,
+    _: Authorized,
+    axum::extract::Path(site): axum::extract::Path<String>,
+    Query(q): Query<LeagueQuery>,
+) -> Result<Response, ApiError> {
+    let (y, m) = month_or_now(q.month.as_deref())?;
+    let days = s.db.completeness(&site, y, m).await.map_err(internal)?;
+    Ok(Json(serde_json::json!({
+        "site": site,
+        "month": format!("{y:04}-{m:02}"),
+        "complete": days.iter().all(|d| d.complete),
+        "days": days,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct ResendQuery {
+    day: String,
+}
+
+async fn resend(
+    State(s): State<CentralState>,
+    _: Authorized,
+    axum::extract::Path(site): axum::extract::Path<String>,
+    Query(q): Query<ResendQuery>,
+) -> Result<Response, ApiError> {
+    if chrono::NaiveDate::parse_from_str(&q.day, "%Y-%m-%d").is_err() {
+        return Err(ApiError::BadRequest(format!(
+            "day '{}' must be YYYY-MM-DD",
+            q.day
+        )));
+    }
+    let Some((client, prefix)) = &s.nats else {
+        return Err(ApiError::Internal);
+    };
+    match crate::completeness::resend_day(client, prefix, &site, &q.day).await {
+        Ok(n) => Ok(
+            Json(serde_json::json!({ "site": site, "day": q.day, "queued": n })).into_response(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, %site, "re-send request");
+            Err(ApiError::Unavailable(format!(
+                "hall '{site}' did not answer: it may be offline"
+            )))
+        }
+    }
 }
 
 #[cfg(test)]

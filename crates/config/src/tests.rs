@@ -343,8 +343,8 @@ id = "z"
     assert_eq!(
         errors,
         vec![
-            "camera: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service)",
-            "zone: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service)",
+            "camera: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service, uplink)",
+            "zone: unknown section (expected one of site, cameras, zones, storage, server, detector, hall, hours, alerts, service, uplink)",
             "site.id: 'a b' must be only letters, digits, '-' and '_'",
         ]
     );

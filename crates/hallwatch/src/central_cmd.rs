@@ -42,12 +42,16 @@ async fn serve(cfg: CentralConfig, seconds: Option<f64>) -> Result<ExitCode> {
             }
         }
     };
+    let nats = hallwatch_central::connect_nats(&cfg.nats)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("province API: http://{addr}/");
     let state = CentralState {
         db: Arc::new(db),
         status,
         tokens: Arc::new(cfg.server.tokens.clone()),
         wait_target_s: cfg.server.wait_target_min * 60.0,
+        nats: Some((nats, cfg.nats.subject_prefix.clone())),
     };
     let shutdown = async move {
         let limit = async {

@@ -138,6 +138,7 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
             site: cfg.site.id.clone(),
             store: db.clone(),
             config: cfg.uplink.clone(),
+            timezone: cfg.site.timezone.clone(),
         })
         .context("starting the uplink ([uplink])")?
         .with_live(live_rx);

@@ -59,7 +59,7 @@ pub use auth::{
     NewUser, Role, TOKEN_PREFIX, TokenScope, User, hash_password, sha256_hex,
 };
 pub use error::StoreError;
-pub use outbox::{OutboxEvent, OutboxStatus};
+pub use outbox::{FACT_KINDS, OutboxEvent, OutboxStatus};
 pub use records::{
     Abandonment, Counts, DowntimeInterval, Record, Retention, RetentionReport, SessionQuery,
     ZoneSample, unix_seconds,

@@ -184,3 +184,147 @@ pub(crate) fn drop_stale(tx: &rusqlite::Transaction<'_>, cutoff: f64) -> rusqlit
     tx.execute("DELETE FROM outbox WHERE t < ?1", params![cutoff])
         .map(|n| n as u64)
 }
+
+/// Per kind of fact: its table, the time column that dates it (for daily digests and
+/// re-sends), and its key as the outbox triggers write it.
+const FACT_TABLES: &[(&str, &str, &str, &str)] = &[
+    (
+        "visit",
+        "sessions",
+        "enter",
+        "camera || '/' || session_id || '/' || enter",
+    ),
+    (
+        "zone_sample",
+        "zone_samples",
+        "t",
+        "camera || '/' || zone || '/' || t",
+    ),
+    (
+        "outage",
+        "camera_health",
+        "start_t",
+        "camera || '/' || start_t",
+    ),
+    (
+        "abandonment",
+        "abandonments",
+        "t",
+        "camera || '/' || session_id || '/' || enter",
+    ),
+    ("ticket", "tickets", "issued", "day || '/' || number"),
+    (
+        "rating",
+        "ratings",
+        "t",
+        "device || '/' || coalesce(client_id, '#' || id)",
+    ),
+    ("dossier", "dossiers", "received", "code"),
+    (
+        "alert",
+        "alerts",
+        "triggered",
+        "rule || '/' || camera || '/' || zone || '/' || triggered",
+    ),
+];
+
+/// The kinds of fact a digest covers, in a fixed order.
+pub const FACT_KINDS: &[&str] = &[
+    "visit",
+    "zone_sample",
+    "outage",
+    "abandonment",
+    "ticket",
+    "rating",
+    "dossier",
+    "alert",
+];
+
+impl Store {
+    /// The keys (as the outbox writes them) of the facts of `kind` of `site` dated in
+    /// `[from, to)` by their kind's time column (visit: enter; zone sample, rating,
+    /// abandonment: t; outage: start; ticket: issued; dossier: received; alert: triggered).
+    pub fn fact_keys(
+        &self,
+        site: &str,
+        kind: &str,
+        from: f64,
+        to: f64,
+    ) -> Result<Vec<String>, StoreError> {
+        let Some((_, table, time, key)) = FACT_TABLES.iter().find(|k| k.0 == kind) else {
+            return Err(StoreError::InvalidRecord {
+                what: "fact kind",
+                detail: format!("'{kind}' is not one of {}", FACT_KINDS.join(", ")),
+            });
+        };
+        self.query(
+            "reading fact keys",
+            &format!("SELECT {key} FROM {table} WHERE site = ?1 AND {time} >= ?2 AND {time} < ?3"),
+            vec![site.to_string().into(), from.into(), to.into()],
+            |r| r.get(0),
+        )
+    }
+
+    /// Records the digest of one local day and kind; a digest equal to the stored one changes
+    /// nothing (and queues nothing). Returns whether it changed.
+    pub fn put_digest(
+        &mut self,
+        site: &str,
+        day: &str,
+        kind: &str,
+        count: u64,
+        hash: &str,
+        now: f64,
+    ) -> Result<bool, StoreError> {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        self.conn
+            .execute(
+                "INSERT INTO digests (site, day, kind, count, hash, computed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (site, day, kind) DO UPDATE SET \
+                 count = excluded.count, hash = excluded.hash, computed = excluded.computed \
+                 WHERE count <> excluded.count OR hash <> excluded.hash",
+                params![site, day, kind, count, hash, now],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err("recording a digest", e))
+    }
+
+    /// Queues again, for the centre, every fact of `site` dated in `[from, to)` (as
+    /// [`Store::fact_keys`] dates them), in one transaction: the centre asked for them after
+    /// finding a day incomplete. Each gets a new sequence number; the centre keeps one row per
+    /// fact whatever it receives twice. Returns how many were queued (0 while the outbox is
+    /// off).
+    pub fn requeue(&mut self, site: &str, from: f64, to: f64) -> Result<u64, StoreError> {
+        let op = "queueing facts again";
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&self.path, op, e))?;
+        let before: i64 = tx
+            .query_row(
+                "SELECT coalesce((SELECT last_seq FROM outbox_meta WHERE site = ?1), 0)",
+                params![site],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_err(&self.path, op, e))?;
+        for (_, table, time, _) in FACT_TABLES {
+            // A no-op update fires the outbox triggers: the row as it is now, numbered anew.
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET site = site WHERE site = ?1 AND {time} >= ?2 AND {time} < ?3"
+                ),
+                params![site, from, to],
+            )
+            .map_err(|e| sql_err(&self.path, op, e))?;
+        }
+        let after: i64 = tx
+            .query_row(
+                "SELECT coalesce((SELECT last_seq FROM outbox_meta WHERE site = ?1), 0)",
+                params![site],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_err(&self.path, op, e))?;
+        tx.commit().map_err(|e| sql_err(&self.path, op, e))?;
+        Ok(u64::try_from(after - before).unwrap_or(0))
+    }
+}

@@ -21,7 +21,7 @@ pub(crate) struct Migration {
 }
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 4;
+pub(crate) const LATEST_VERSION: i64 = 5;
 
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -447,6 +447,39 @@ CREATE TRIGGER outbox_sessions_delete AFTER DELETE ON sessions WHEN OLD.exit IS 
     INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
     VALUES (OLD.site, (SELECT last_seq FROM outbox_meta WHERE site = OLD.site), 'visit', OLD.camera || '/' || OLD.session_id || '/' || OLD.enter, 1,
             unixepoch('subsec'), json_object('camera', OLD.camera, 'session_id', OLD.session_id, 'zone', OLD.zone, 'role', OLD.role, 'counter', OLD.counter, 'enter', OLD.enter, 'exit', OLD.exit, 'duration', OLD.duration, 'truncated', OLD.truncated));
+END;
+"#,
+    },
+    Migration {
+        version: 5,
+        sql: r#"
+-- A daily digest per site, local day and kind of fact: how many facts of that day the hall
+-- holds and a SHA-256 of their sorted keys, written by the uplink for days that are over and
+-- shipped like any fact, so the centre can tell whether it holds a hall's day completely.
+CREATE TABLE digests (
+    site     TEXT    NOT NULL,
+    day      TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    count    INTEGER NOT NULL,
+    hash     TEXT    NOT NULL,
+    computed REAL    NOT NULL,
+    PRIMARY KEY (site, day, kind)
+) STRICT;
+CREATE TRIGGER outbox_digests_insert AFTER INSERT ON digests WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'digest', NEW.day || '/' || NEW.kind, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'fact', NEW.kind, 'count', NEW.count, 'hash', NEW.hash));
+END;
+CREATE TRIGGER outbox_digests_update AFTER UPDATE ON digests WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'digest', NEW.day || '/' || NEW.kind, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'fact', NEW.kind, 'count', NEW.count, 'hash', NEW.hash));
 END;
 "#,
     },

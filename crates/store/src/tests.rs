@@ -1361,3 +1361,98 @@ fn a_failed_write_gives_out_no_sequence_number_and_retention_drops_what_was_neve
     let st = store.outbox_status(SITE).unwrap();
     assert_eq!((st.pending, st.dropped, st.last_seq), (0, 2, 2));
 }
+
+#[test]
+fn fact_keys_match_the_outbox_and_requeue_sends_a_day_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    store.set_outbox(true).unwrap();
+    store
+        .insert(
+            SITE,
+            &[
+                Record::Session(session(
+                    1,
+                    "cam1",
+                    "wait",
+                    ZoneRole::Waiting,
+                    T0,
+                    Some(T0 + 60.0),
+                )),
+                Record::ZoneSample(sample("wait", T0 + 5.0)),
+                Record::CameraDowntime(down("cam1", T0 + 7.0, None)),
+                // Another day.
+                Record::ZoneSample(sample("wait", T0 + DAY)),
+            ],
+        )
+        .unwrap();
+    let raw = rusqlite::Connection::open(db(&dir)).unwrap();
+    raw.execute_batch(&format!(
+        "INSERT INTO ratings (site, t, level, device) VALUES ('{SITE}', {t}, 'satisfied', 'kiosk');
+         INSERT INTO dossiers (site, code, channel, received) VALUES ('{SITE}', 'H1', 'online', {t});
+         INSERT INTO tickets (site, day, number, issued) VALUES ('{SITE}', '2023-11-14', 'A1', {t});
+         INSERT INTO abandonments (site, camera, zone, session_id, enter, t) VALUES ('{SITE}', 'cam1', 'wait', 4, {t}, {t2});
+         INSERT INTO alerts (site, rule, kind, severity, zone, triggered) VALUES ('{SITE}', 'r', 'queue_length', 'warning', 'wait', {t});",
+        t = T0 + 10.0,
+        t2 = T0 + 20.0
+    ))
+    .unwrap();
+    let queued: std::collections::HashMap<String, Vec<String>> = store
+        .outbox_after(SITE, 0, 100)
+        .unwrap()
+        .into_iter()
+        .fold(Default::default(), |mut m, e| {
+            m.entry(e.kind).or_default().push(e.key);
+            m
+        });
+    for kind in FACT_KINDS {
+        let mut keys = store.fact_keys(SITE, kind, T0, T0 + DAY).unwrap();
+        keys.sort();
+        let mut from_outbox: Vec<String> = queued.get(*kind).cloned().unwrap_or_default();
+        from_outbox.retain(|k| {
+            !k.ends_with(&format!("/{}", T0 + DAY)) && !k.contains(&format!("/{:.1}", T0 + DAY))
+        });
+        from_outbox.sort();
+        from_outbox.dedup();
+        assert_eq!(keys, from_outbox, "{kind}");
+        assert_eq!(keys.len(), 1, "{kind}: one fact that day");
+    }
+    assert!(store.fact_keys(SITE, "selfie", 0.0, 1.0).is_err());
+
+    // Digests: the same digest twice queues once.
+    assert!(
+        store
+            .put_digest(SITE, "2023-11-14", "visit", 1, "abc", T0)
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_digest(SITE, "2023-11-14", "visit", 1, "abc", T0 + 1.0)
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_digest(SITE, "2023-11-14", "visit", 2, "abd", T0 + 2.0)
+            .unwrap()
+    );
+    let digests: Vec<_> = store
+        .outbox_after(SITE, 0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "digest")
+        .collect();
+    assert_eq!(digests.len(), 2);
+    assert_eq!(digests[1].key, "2023-11-14/visit");
+    let p: serde_json::Value = serde_json::from_str(&digests[1].payload).unwrap();
+    assert_eq!(
+        (p["fact"].as_str(), p["count"].as_i64(), p["hash"].as_str()),
+        (Some("visit"), Some(2), Some("abd"))
+    );
+
+    // The centre asks for the first day again: its 8 facts are queued anew, not the other day's.
+    let last = store.outbox_status(SITE).unwrap().last_seq;
+    assert_eq!(store.requeue(SITE, T0, T0 + DAY).unwrap(), 8);
+    let again = store.outbox_after(SITE, last, 100).unwrap();
+    assert_eq!(again.len(), 8);
+    assert!(again.iter().all(|e| e.seq > last));
+}

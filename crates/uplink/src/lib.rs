@@ -128,11 +128,14 @@ pub struct PublisherOptions {
     pub store: PathBuf,
     /// `[uplink]`.
     pub config: UplinkConfig,
+    /// `[site].timezone`: daily digests and re-sends are by the hall's local day.
+    pub timezone: String,
 }
 
 /// Ships one site's outbox; see the crate docs.
 pub struct Publisher {
     site: String,
+    tz: chrono_tz::Tz,
     cfg: UplinkConfig,
     store: Arc<Mutex<Store>>,
     status: StatusHandle,
@@ -230,10 +233,17 @@ pub fn encode(
 impl Publisher {
     /// A publisher for `opts.site`: opens the store again and switches its outbox on.
     pub fn build(opts: PublisherOptions) -> Result<Publisher, UplinkError> {
+        let tz: chrono_tz::Tz = opts.timezone.parse().map_err(|_| {
+            UplinkError::Task(format!(
+                "unknown time zone '{}' ([site].timezone)",
+                opts.timezone
+            ))
+        })?;
         let mut store = Store::open_again(&opts.store)?;
         store.set_outbox(true)?;
         Ok(Publisher {
             site: opts.site,
+            tz,
             cfg: opts.config,
             store: Arc::new(Mutex::new(store)),
             status: StatusHandle::default(),
@@ -349,6 +359,17 @@ impl Publisher {
                 }
             }
         };
+        tokio::join!(
+            self.ship_loop(&client, shutdown.clone()),
+            self.answer_resends(client.clone(), shutdown.clone()),
+            self.digest_loop(shutdown.clone()),
+        );
+        let _ = client.flush().await;
+        let _ = self.refresh().await;
+    }
+
+    /// Ships sessions one after another, pausing after each failure, until shutdown.
+    async fn ship_loop(&self, client: &async_nats::Client, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = Duration::from_secs(1);
         let mut stream_ready = false;
         // The highest fact ever sent: a fact at or below it sent again is a resend.
@@ -358,7 +379,7 @@ impl Publisher {
                 break;
             }
             match self
-                .ship(&client, &mut stream_ready, &mut max_sent, &mut shutdown)
+                .ship(client, &mut stream_ready, &mut max_sent, &mut shutdown)
                 .await
             {
                 Ok(()) => break,
@@ -378,8 +399,20 @@ impl Publisher {
                 }
             }
         }
-        let _ = client.flush().await;
-        let _ = self.refresh().await;
+    }
+
+    /// The daily digests: at start, then every hour, until shutdown.
+    async fn digest_loop(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.write_digests().await {
+                Ok(n) if n > 0 => tracing::info!(digests = n, "uplink: daily digests updated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "uplink: daily digests not written"),
+            }
+            if sleep_or_shutdown(Duration::from_secs(3600), &mut shutdown).await {
+                return;
+            }
+        }
     }
 
     /// One shipping session; returns Ok at shutdown, Err on the first failure.
@@ -527,6 +560,120 @@ impl Publisher {
             }
             Err(e) => tracing::debug!(error = %e, "uplink: live state not published"),
         }
+    }
+}
+
+/// How many finished local days back the daily digests cover (recomputed every hour; a digest
+/// that did not change is not sent again).
+pub const DIGEST_DAYS: i64 = 7;
+
+/// `[from, to)` in Unix seconds of local day `day` in `tz`.
+pub fn day_bounds(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<(f64, f64)> {
+    use chrono::TimeZone;
+    let start = |d: chrono::NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .earliest()
+            .map(|t| t.timestamp() as f64)
+    };
+    Some((start(day)?, start(day.succ_opt()?)?))
+}
+
+/// The digest of a day's facts of one kind: how many, and the SHA-256 (hex) of their keys as
+/// shipped, sorted bytewise and joined by newlines. The centre computes the same from its rows.
+pub fn digest(mut keys: Vec<String>) -> (u64, String) {
+    keys.sort_unstable();
+    let d = Sha256::digest(keys.join("\n").as_bytes());
+    (
+        keys.len() as u64,
+        d.iter().map(|b| format!("{b:02x}")).collect(),
+    )
+}
+
+impl Publisher {
+    /// Writes the digests of the last [`DIGEST_DAYS`] finished local days (queued like facts
+    /// when they changed). Returns how many changed.
+    async fn write_digests(&self) -> Result<u64, UplinkError> {
+        let site = self.site.clone();
+        let tz = self.tz;
+        self.blocking(move |s| {
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let mut changed = 0;
+            for back in 1..=DIGEST_DAYS {
+                let Some(day) = today.checked_sub_days(chrono::Days::new(back as u64)) else {
+                    continue;
+                };
+                let Some((from, to)) = day_bounds(tz, day) else {
+                    continue;
+                };
+                for kind in hallwatch_store::FACT_KINDS {
+                    let mut keys = s.fact_keys(&site, kind, from, to)?;
+                    if *kind == "dossier" {
+                        keys = keys.iter().map(|k| hashed_code(&site, k)).collect();
+                    }
+                    let (n, hash) = digest(keys);
+                    if s.put_digest(&site, &day.to_string(), kind, n, &hash, now_s())? {
+                        changed += 1;
+                    }
+                }
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    /// Answers the centre's requests to send a local day again (`<prefix>.resend.<site>`,
+    /// body `{"day": "YYYY-MM-DD"}`, reply `{"queued": n}` or `{"error": ...}`).
+    async fn answer_resends(
+        &self,
+        client: async_nats::Client,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        use futures_util::StreamExt;
+        let subject = format!("{}.resend.{}", self.cfg.subject_prefix, self.site);
+        let mut sub = match client.subscribe(subject.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, %subject, "uplink: cannot listen for re-send requests");
+                return;
+            }
+        };
+        loop {
+            let msg = tokio::select! {
+                m = sub.next() => m,
+                _ = shutdown.changed() => None,
+            };
+            let Some(msg) = msg else { break };
+            let answer = match self.resend(&msg.payload).await {
+                Ok(n) => serde_json::json!({ "queued": n }),
+                Err(e) => serde_json::json!({ "error": e }),
+            };
+            if let Some(reply) = msg.reply {
+                let body = Bytes::from(serde_json::to_vec(&answer).unwrap_or_default());
+                if let Err(e) = client.publish(reply, body).await {
+                    tracing::debug!(error = %e, "uplink: re-send reply lost");
+                }
+            }
+        }
+    }
+
+    async fn resend(&self, body: &[u8]) -> Result<u64, String> {
+        #[derive(serde::Deserialize)]
+        struct Req {
+            day: String,
+        }
+        let req: Req = serde_json::from_slice(body).map_err(|e| format!("bad request: {e}"))?;
+        let day: chrono::NaiveDate = req
+            .day
+            .parse()
+            .map_err(|_| format!("day '{}' must be YYYY-MM-DD", req.day))?;
+        let (from, to) = day_bounds(self.tz, day).ok_or("day out of range")?;
+        let site = self.site.clone();
+        let n = self
+            .blocking(move |s| s.requeue(&site, from, to))
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(day = %req.day, facts = n, "uplink: the centre asked for a day again; queued");
+        Ok(n)
     }
 }
 
