@@ -350,6 +350,7 @@ impl Central {
             .transaction()
             .await
             .map_err(pg("starting a batch"))?;
+        let mut writes: Vec<(&Statement, serde_json::Value)> = Vec::with_capacity(facts.len());
         for f in facts {
             let p = progress.entry(f.site.clone()).or_insert((f.epoch, 0, 0));
             if f.epoch == p.0 && f.seq <= p.1 {
@@ -374,14 +375,24 @@ impl Central {
                 obj.insert("seq".into(), f.seq.into());
                 obj.insert("deleted".into(), f.deleted.into());
             }
-            tx.execute(st, &[&row])
-                .await
-                .map_err(pg("writing a fact"))?;
+            writes.push((st, row));
             report.applied += 1;
             let e = touched.entry(f.site.clone()).or_insert((0, None));
             e.0 += 1;
             e.1 = Some(e.1.map_or(f.t, |t: f64| t.max(f.t)));
         }
+        // Pipelined: every upsert of the batch is sent without waiting for the one before;
+        // PostgreSQL runs them in order within the transaction.
+        let params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 1]> =
+            writes.iter().map(|(_, row)| [row as _]).collect();
+        futures_util::future::try_join_all(
+            writes
+                .iter()
+                .zip(&params)
+                .map(|((st, _), p)| tx.execute(*st, p)),
+        )
+        .await
+        .map_err(pg("writing a fact"))?;
         for (site, (n, last_t)) in &touched {
             let (epoch, last_seq, gaps) = progress.get(site).copied().unwrap_or_default();
             tx.execute(

@@ -119,6 +119,17 @@ CREATE TABLE digests (
 );
 "#,
     },
+    Migration {
+        version: 3,
+        sql: r#"
+-- The league table reads each hall's month by range: (site, time) indexes, covering what it
+-- aggregates so that they serve index-only scans.
+CREATE INDEX visits_site_role_enter ON visits (site, role, enter) INCLUDE (exit, truncated, deleted);
+CREATE INDEX ratings_site_t ON ratings (site, t) INCLUDE (level, deleted);
+CREATE INDEX dossiers_site_resolved ON dossiers (site, resolved) INCLUDE (due, deleted);
+CREATE INDEX abandonments_site_t ON abandonments (site, t) INCLUDE (deleted);
+"#,
+    },
 ];
 
 /// A fact kind: its table, the columns besides the common ones, and the partition column.
