@@ -894,3 +894,201 @@ async fn an_incomplete_day_is_found_by_its_digest_and_sent_again() {
     publisher.stop().await;
     central.stop().await;
 }
+
+/// A small seeded generator (the test's halls must be the same on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A month of one hall (November 2026, local time): waits, counter visits, some truncated,
+/// abandonments, ratings and dossiers, drawn from `seed`.
+fn hall_month_of(store: &mut Store, site: &str, seed: u64) {
+    const NOV_1_LOCAL: f64 = 1_793_466_000.0; // 2026-11-01 00:00 +07
+    let mut g = Lcg(seed);
+    let mut id = 0u64;
+    for day in 0..30u64 {
+        let open = NOV_1_LOCAL + day as f64 * 86_400.0 + 7.5 * 3600.0;
+        let mut records = Vec::new();
+        for k in 0..(30 + g.below(30)) {
+            id += 1;
+            let enter = open + k as f64 * 300.0 + g.below(200) as f64;
+            let waited = 20.0 + g.below(2400) as f64 + 0.25 * g.below(4) as f64;
+            let mut w = visit(id, enter, Some(enter + waited));
+            w.truncated = g.below(25) == 0;
+            records.push(Record::Session(w));
+            if g.below(10) == 0 {
+                records.push(Record::Abandonment(hallwatch_store::Abandonment {
+                    camera: CameraId::new("cam1"),
+                    zone: "wait".into(),
+                    track: id,
+                    enter,
+                    t: enter + waited,
+                }));
+                continue;
+            }
+            id += 1;
+            let start = enter + waited + 5.0;
+            let mut c = visit(id, start, Some(start + 60.0 + g.below(900) as f64));
+            c.zone = "q1".into();
+            c.role = ZoneRole::Counter;
+            c.counter = 1 + (id % 3) as u32;
+            c.truncated = g.below(40) == 0;
+            records.push(Record::Session(c));
+        }
+        store.insert(site, &records).expect("visits");
+        for r in 0..(5 + g.below(10)) {
+            let level = match g.below(10) {
+                0 | 1 => RatingLevel::Dissatisfied,
+                2..=5 => RatingLevel::Satisfied,
+                _ => RatingLevel::VerySatisfied,
+            };
+            store
+                .insert_rating(
+                    site,
+                    &Rating {
+                        t: open + r as f64 * 600.0,
+                        counter: Some(1),
+                        ticket: None,
+                        level,
+                        score: None,
+                        scale_max: None,
+                        comment: String::new(),
+                        device: "kiosk".into(),
+                        client_id: Some(format!("{day}-{r}")),
+                    },
+                )
+                .expect("rating");
+        }
+        let dossiers: Vec<Dossier> = (0..(3 + g.below(6)))
+            .map(|k| {
+                let received = open + k as f64 * 900.0;
+                let due = received + (2 + g.below(5)) as f64 * 86_400.0;
+                Dossier {
+                    code: format!("{site}-{day}-{k}"),
+                    service: "Hộ tịch".into(),
+                    channel: Channel::InPerson,
+                    received,
+                    due: Some(due),
+                    resolved: (g.below(8) != 0).then(|| received + g.below(7 * 86_400) as f64),
+                }
+            })
+            .collect();
+        store.upsert_dossiers(site, &dossiers).expect("dossiers");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_league_table_matches_each_halls_own_monthly_review() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = Postgres::start();
+    let nats = Nats::start(dir.path());
+    let (central, _) = start_central(central_cfg(&nats, &pg));
+    let client = pg_client(&pg).await;
+    let sites = ["xa-an-phu", "xa-binh-my", "phuong-tan-dinh"];
+    let mut publishers = Vec::new();
+    for (i, site) in sites.iter().enumerate() {
+        let db = dir.path().join(format!("{site}.sqlite"));
+        let mut store = Store::open(&db).expect("store");
+        store.set_outbox(true).expect("outbox");
+        hall_month_of(&mut store, site, 7 + i as u64);
+        let p = Publisher::build(PublisherOptions {
+            site: (*site).into(),
+            store: db.clone(),
+            config: uplink(&nats),
+            timezone: "Asia/Ho_Chi_Minh".into(),
+        })
+        .expect("publisher");
+        let (tx, rx) = watch::channel(false);
+        let st = p.status();
+        publishers.push((
+            Running {
+                stop: tx,
+                task: tokio::spawn(p.run(rx)),
+            },
+            st,
+            db,
+            site,
+        ));
+    }
+    for (_, status, db, site) in &publishers {
+        let store = Store::open_again(db).expect("store");
+        let last = store.outbox_status(site).expect("outbox").last_seq;
+        until(
+            "every hall's month to arrive",
+            Duration::from_secs(90),
+            || {
+                let s = status.get();
+                let c = &client;
+                async move {
+                    let got: Option<i64> = c
+                        .query_opt("SELECT last_seq FROM halls WHERE site = $1", &[site])
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|r| r.get(0));
+                    s.acked_seq >= last && got.is_some_and(|g| g as u64 >= last)
+                }
+            },
+        )
+        .await;
+    }
+    let reader = hallwatch_central::Central::connect(&pg.url(), &[])
+        .await
+        .expect("reader");
+    let league = reader.league(2026, 11, 15.0 * 60.0).await.expect("league");
+    for (_, _, db, site) in &publishers {
+        let cfg = hallwatch_config::Config::from_toml_str(&format!(
+            "[site]\nid = \"{site}\"\ntimezone = \"Asia/Ho_Chi_Minh\"\n"
+        ))
+        .expect("hall config");
+        let store = Store::open_again(db).expect("store");
+        let month = hallwatch_report::hall_month(&store, &cfg, 1_793_466_000.0, 1_796_058_000.0)
+            .expect("the hall's own month");
+        let row = league
+            .iter()
+            .find(|r| r.site == **site)
+            .expect("league row");
+        let cam = month.waits.camera.as_ref().expect("waits");
+        let close = |a: Option<f64>, b: f64, what: &str| {
+            let a = a.unwrap_or(f64::NAN);
+            assert!(
+                (a - b).abs() < 1e-9,
+                "{site} {what}: centre {a} vs hall {b}"
+            );
+        };
+        assert_eq!(row.waits as usize, cam.count, "{site} waits");
+        close(row.wait_p50_s, cam.p50_s, "median wait");
+        close(row.wait_p90_s, cam.p90_s, "p90 wait");
+        close(row.within_target, cam.within_target, "share within target");
+        assert_eq!(row.served as u64, month.served, "{site} Lượt phục vụ");
+        assert_eq!(row.abandoned as u64, month.abandoned, "{site} abandoned");
+        assert_eq!(row.ratings as u64, month.ratings.total(), "{site} ratings");
+        close(
+            row.satisfied_share,
+            month.ratings.satisfied_share().expect("ratings"),
+            "Mức độ hài lòng",
+        );
+        let dossiers = month.dossiers.as_ref().expect("dossiers");
+        close(
+            row.on_time_rate,
+            dossiers.on_time_rate().expect("resolved dossiers"),
+            "Đúng hạn",
+        );
+        assert!(cam.count > 500, "{site}: a month of waits ({})", cam.count);
+    }
+    for (p, ..) in publishers {
+        p.stop().await;
+    }
+    central.stop().await;
+}
