@@ -557,17 +557,42 @@ url = "{}"
 
 [server]
 bind = "127.0.0.1:{central_port}"
-tokens = ["province-secret"]
+
+[storage]
+data_dir = {central_data}
 
 [[halls]]
 site = "{SITE}"
 name = "Xã An Phú"
 "#,
             nats.url(),
-            pg.url()
+            pg.url(),
+            central_data = toml_str(&dir.path().join("central").display().to_string()),
         ),
     )
     .expect("central.toml");
+    // A read token of the centre's own, for the API (as a monitoring system would hold).
+    let out = Command::new(hallwatch_exe())
+        .args([
+            "token",
+            "add",
+            "province-monitor",
+            "--scope",
+            "read",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("central"))
+        .output()
+        .expect("hallwatch token add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string();
 
     // A ticket export, imported before the server starts: shipped once it does.
     let csv = dir.path().join("tickets.csv");
@@ -659,12 +684,13 @@ name = "Xã An Phú"
 
     // The province API: open health, the league table behind the token.
     let base: std::net::SocketAddr = format!("127.0.0.1:{central_port}").parse().expect("addr");
+    let bearer = format!("Bearer {secret}");
     let get = |path: &str, auth: bool| {
-        let h = [("Authorization", "Bearer province-secret")];
+        let h = [("Authorization", bearer.as_str())];
         let r = hallwatch_tests::http::get(base, path, if auth { &h[..] } else { &[] });
         (r.status, r.body)
     };
-    let (status, body) = get("/healthz", false);
+    let (status, body) = get("/api/v1/province/health", false);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"ok\""), "{body}");
     let (status, _) = get("/api/v1/province/league?month=2026-12", false);
@@ -677,6 +703,20 @@ name = "Xã An Phú"
     assert_eq!(v["halls"][0]["gaps"], 0, "{v}");
     let (status, body) = get("/api/v1/province/league?month=2026-13", true);
     assert_eq!(status, 400, "{body}");
+    // The drill-down: the hall's days this month.
+    let (status, body) = get(&format!("/api/v1/province/halls/{SITE}/days"), true);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(v["days"].as_array().is_some_and(|d| !d.is_empty()), "{v}");
+    // A read token may not ask a hall to re-send (a reviewer's job).
+    let h = [("Authorization", bearer.as_str())];
+    let r = hallwatch_tests::http::post_json(
+        base,
+        &format!("/api/v1/province/halls/{SITE}/resend?day=2026-12-01"),
+        &h,
+        "",
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
 }
 
 /// A TCP proxy on 127.0.0.1 that cuts every connection through it whenever `cut` is bumped:

@@ -11,8 +11,15 @@
 //! [postgres]
 //! url = "host=/var/run/postgresql dbname=province user=hallwatch"
 //!
-//! [server]
+//! [server]                        # as a hall's [server]: bind, sessions, login limits
 //! bind = "127.0.0.1:8090"
+//!
+//! [storage]
+//! data_dir = "/var/lib/hallwatch-central"   # the centre's users and tokens
+//!
+//! [province]
+//! name = "Trung tâm Phục vụ hành chính công tỉnh Tây Ninh"
+//! wait_target_min = 15
 //!
 //! [[halls]]
 //! site = "an-phu"                 # the hall's [site].id
@@ -33,9 +40,16 @@ pub struct CentralConfig {
     pub nats: NatsConfig,
     /// Where they are kept.
     pub postgres: PostgresConfig,
-    /// The province dashboard and API.
+    /// The province dashboard and API: a hall config's `[server]` section (bind, sessions,
+    /// login limits...), checked as in a hall's config.
+    #[serde(default = "empty_table")]
+    pub server: toml::Table,
+    /// The centre's own files.
     #[serde(default)]
-    pub server: CentralServerConfig,
+    pub storage: CentralStorage,
+    /// The province.
+    #[serde(default)]
+    pub province: ProvinceSection,
     /// The halls of the province. Facts from a hall not listed are kept too, and the hall is
     /// registered under its site id until it is listed.
     #[serde(default)]
@@ -80,33 +94,55 @@ pub struct PostgresConfig {
     pub url: String,
 }
 
-/// The centre's web server.
+/// Where the centre keeps its own files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CentralServerConfig {
-    /// Address to listen on.
-    #[serde(default = "default_bind")]
-    pub bind: String,
-    /// Bearer tokens that may read the province API (`Authorization: Bearer <token>`); none:
-    /// the API answers 401 to everyone and only `/healthz` is open.
-    #[serde(default)]
-    pub tokens: Vec<String>,
+pub struct CentralStorage {
+    /// The folder of the centre's users and API tokens (`hallwatch.db`, as a hall's).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: String,
+}
+
+impl Default for CentralStorage {
+    fn default() -> Self {
+        Self {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+/// The province itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvinceSection {
+    /// Its name, on the dashboard.
+    #[serde(default = "default_province_name")]
+    pub name: String,
+    /// The centre's time zone.
+    #[serde(default = "default_tz")]
+    pub timezone: String,
     /// Waits no longer than this many minutes count as on target in the league table (the
     /// halls' `hall.wait_target_min`).
     #[serde(default = "default_wait_target")]
     pub wait_target_min: f64,
 }
 
-impl Default for CentralServerConfig {
+impl Default for ProvinceSection {
     fn default() -> Self {
         Self {
-            bind: default_bind(),
-            tokens: Vec::new(),
+            name: default_province_name(),
+            timezone: default_tz(),
             wait_target_min: default_wait_target(),
         }
     }
 }
 
+fn default_data_dir() -> String {
+    "/var/lib/hallwatch-central".into()
+}
+fn default_province_name() -> String {
+    "Trung tâm tỉnh".into()
+}
 fn default_wait_target() -> f64 {
     15.0
 }
@@ -142,8 +178,8 @@ fn default_consumer() -> String {
 fn default_batch() -> usize {
     500
 }
-fn default_bind() -> String {
-    "127.0.0.1:8090".into()
+fn empty_table() -> toml::Table {
+    toml::Table::new()
 }
 fn default_tz() -> String {
     "Asia/Ho_Chi_Minh".into()
@@ -207,6 +243,34 @@ impl CentralConfig {
                 );
             }
         }
+        cfg.web_config()?;
         Ok(cfg)
+    }
+
+    /// The hall-style config the centre's web app runs with: site `province`, this file's
+    /// `[server]` and `[storage].data_dir`; `[server]` errors are named as in a hall config.
+    pub fn web_config(&self) -> Result<hallwatch_config::Config, CentralConfigError> {
+        let mut doc = toml::Table::new();
+        let mut site = toml::Table::new();
+        site.insert("id".into(), "province".into());
+        site.insert("name".into(), self.province.name.clone().into());
+        site.insert("timezone".into(), self.province.timezone.clone().into());
+        doc.insert("site".into(), site.into());
+        let mut server = self.server.clone();
+        server
+            .entry("bind")
+            .or_insert_with(|| "127.0.0.1:8090".into());
+        doc.insert("server".into(), server.into());
+        let mut storage = toml::Table::new();
+        storage.insert("data_dir".into(), self.storage.data_dir.clone().into());
+        doc.insert("storage".into(), storage.into());
+        let text = toml::to_string(&doc).map_err(|e| CentralConfigError {
+            path: "server".into(),
+            detail: e.to_string(),
+        })?;
+        hallwatch_config::Config::from_toml_str(&text).map_err(|e| CentralConfigError {
+            path: "central.toml".into(),
+            detail: e.to_string(),
+        })
     }
 }

@@ -146,3 +146,86 @@ impl Central {
             .collect())
     }
 }
+
+/// One local day of one hall: the drill-down of the league table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HallDay {
+    /// `YYYY-MM-DD`, the hall's local day.
+    pub day: String,
+    /// Waits counted.
+    pub waits: i64,
+    /// Median wait, seconds.
+    pub wait_p50_s: Option<f64>,
+    /// 90th percentile wait, seconds.
+    pub wait_p90_s: Option<f64>,
+    /// Share of waits within the target.
+    pub within_target: Option<f64>,
+    /// Counter visits.
+    pub served: i64,
+    /// Ratings given.
+    pub ratings: i64,
+    /// Share satisfied.
+    pub satisfied_share: Option<f64>,
+}
+
+const DAYS_SQL: &str = r#"
+WITH b AS (
+    SELECT timezone,
+           extract(epoch FROM (make_timestamp($2, $3, 1, 0, 0, 0) AT TIME ZONE timezone))::float8 AS t0,
+           extract(epoch FROM ((make_timestamp($2, $3, 1, 0, 0, 0) + interval '1 month') AT TIME ZONE timezone))::float8 AS t1
+    FROM halls WHERE site = $1
+),
+v AS (
+    SELECT (to_timestamp(v.enter) AT TIME ZONE b.timezone)::date::text AS day,
+           count(*) FILTER (WHERE v.role = 'waiting') AS waits,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY v.exit - v.enter) FILTER (WHERE v.role = 'waiting') AS p50,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY v.exit - v.enter) FILTER (WHERE v.role = 'waiting') AS p90,
+           avg(((v.exit - v.enter) <= $4)::int::float8) FILTER (WHERE v.role = 'waiting') AS within,
+           count(*) FILTER (WHERE v.role = 'counter') AS served
+    FROM b JOIN visits v ON v.site = $1 AND v.enter >= b.t0 AND v.enter < b.t1
+    WHERE v.role IN ('waiting', 'counter') AND NOT v.deleted AND v.exit IS NOT NULL
+      AND v.truncated = 0
+    GROUP BY 1
+),
+r AS (
+    SELECT (to_timestamp(r.t) AT TIME ZONE b.timezone)::date::text AS day, count(*) AS ratings,
+           avg((r.level <> 'dissatisfied')::int::float8) AS sat
+    FROM b JOIN ratings r ON r.site = $1 AND r.t >= b.t0 AND r.t < b.t1
+    WHERE NOT r.deleted GROUP BY 1
+)
+SELECT day, coalesce(v.waits, 0), v.p50, v.p90, v.within, coalesce(v.served, 0),
+       coalesce(r.ratings, 0), r.sat
+FROM v FULL JOIN r USING (day)
+ORDER BY day
+"#;
+
+impl Central {
+    /// Each local day of `site`'s month `year-month` with waits, visits or ratings.
+    pub async fn hall_days(
+        &self,
+        site: &str,
+        year: i32,
+        month: u32,
+        wait_target_s: f64,
+    ) -> Result<Vec<HallDay>, CentralError> {
+        let month = i32::try_from(month).unwrap_or(1);
+        let rows = self
+            .client
+            .query(DAYS_SQL, &[&site, &year, &month, &wait_target_s])
+            .await
+            .map_err(pg("reading a hall's days"))?;
+        Ok(rows
+            .iter()
+            .map(|r| HallDay {
+                day: r.get(0),
+                waits: r.get(1),
+                wait_p50_s: r.get(2),
+                wait_p90_s: r.get(3),
+                within_target: r.get(4),
+                served: r.get(5),
+                ratings: r.get(6),
+                satisfied_share: r.get(7),
+            })
+            .collect())
+    }
+}

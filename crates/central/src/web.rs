@@ -1,44 +1,46 @@
-//! The centre's HTTP API: `app(state) -> Router`, apart from the server, so tests call it.
+//! The province API, as routes of the hall web app (`hallwatch_web::app_with`): the same
+//! login, roles, CSRF checks and headers; the centre's own users and tokens (`hallwatch user` /
+//! `hallwatch token` on its data folder).
 //!
-//! - `GET /healthz` (open): `ok`, or `degraded` while the consumer is not consuming.
-//! - `GET /api/v1/province/halls` (token): every hall's progress ([`crate::HallProgress`]).
-//! - `GET /api/v1/province/league?month=YYYY-MM` (token): the league table of a local month
+//! - `GET /api/v1/province/health` (open): `ok`, or `degraded` while the consumer is not
+//!   consuming.
+//! - `GET /api/v1/province/halls` (viewer, or a `read` token): every hall's progress
+//!   ([`crate::HallProgress`]).
+//! - `GET /api/v1/province/league?month=YYYY-MM` (viewer): the league table of a local month
 //!   ([`crate::league::LeagueRow`]); the current month (UTC) without `month`.
-//! - `GET /api/v1/province/halls/{site}/completeness?month=YYYY-MM` (token): each day the hall
+//! - `GET /api/v1/province/halls/{site}/days?month=YYYY-MM` (viewer): one hall's days
+//!   ([`crate::league::HallDay`]), the drill-down.
+//! - `GET /api/v1/province/halls/{site}/completeness?month=YYYY-MM` (viewer): each day the hall
 //!   sent digests for, checked against the centre's rows.
-//! - `POST /api/v1/province/halls/{site}/resend?day=YYYY-MM-DD` (token): asks the hall to send
-//!   that day again; 503 when it does not answer.
+//! - `POST /api/v1/province/halls/{site}/resend?day=YYYY-MM-DD` (reviewer): asks the hall to
+//!   send that day again; 503 when it does not answer.
 
 use crate::{Central, StatusHandle};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use hallwatch_web::{AppState, RequireRole, role};
 use serde::Deserialize;
 use std::sync::Arc;
-use subtle::ConstantTimeEq;
 
-/// What the handlers share.
+/// What the province handlers share (an extension of the hall app's state).
 #[derive(Clone)]
 pub struct CentralState {
     /// A database connection for reading.
     pub db: Arc<Central>,
     /// The consumer's counters.
     pub status: StatusHandle,
-    /// Accepted bearer tokens.
-    pub tokens: Arc<Vec<String>>,
-    /// `server.wait_target_min`, in seconds.
+    /// Waits no longer than this count as on target, seconds.
     pub wait_target_s: f64,
     /// The NATS connection for asking halls to re-send a day, and the subject prefix.
     pub nats: Option<(async_nats::Client, String)>,
 }
 
-/// Errors of the API; the body never carries internals.
+/// Errors of the province API; the body never carries internals.
 #[derive(Debug)]
 pub enum ApiError {
-    /// No or a wrong bearer token.
-    Unauthorized,
     /// A bad request, with what is wrong.
     BadRequest(String),
     /// The database failed (logged).
@@ -50,10 +52,6 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, msg) = match self {
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "a valid bearer token is required".to_string(),
-            ),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             ApiError::Internal => (
@@ -70,42 +68,13 @@ fn internal(e: crate::CentralError) -> ApiError {
     ApiError::Internal
 }
 
-/// The bearer token check, as an extractor.
-pub struct Authorized;
-
-impl axum::extract::FromRequestParts<CentralState> for Authorized {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &CentralState,
-    ) -> Result<Self, Self::Rejection> {
-        let given = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let ok = state
-            .tokens
-            .iter()
-            .any(|t| !t.is_empty() && bool::from(t.as_bytes().ct_eq(given.as_bytes())));
-        if ok {
-            Ok(Authorized)
-        } else {
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
-
-fn bearer(h: &HeaderMap) -> Option<&str> {
-    h.get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-}
-
-/// The API's routes.
-pub fn app(state: CentralState) -> Router {
+/// The province routes, for `hallwatch_web::app_with`.
+pub fn routes(state: CentralState) -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/api/v1/province/health", get(health))
         .route("/api/v1/province/halls", get(halls))
         .route("/api/v1/province/league", get(league))
+        .route("/api/v1/province/halls/{site}/days", get(days))
         .route(
             "/api/v1/province/halls/{site}/completeness",
             get(completeness),
@@ -114,10 +83,10 @@ pub fn app(state: CentralState) -> Router {
             "/api/v1/province/halls/{site}/resend",
             axum::routing::post(resend),
         )
-        .with_state(state)
+        .layer(Extension(state))
 }
 
-async fn healthz(State(s): State<CentralState>) -> Response {
+async fn health(Extension(s): Extension<CentralState>) -> Response {
     let st = s.status.get();
     let status = if st.consuming { "ok" } else { "degraded" };
     Json(serde_json::json!({
@@ -129,7 +98,10 @@ async fn healthz(State(s): State<CentralState>) -> Response {
     .into_response()
 }
 
-async fn halls(State(s): State<CentralState>, _: Authorized) -> Result<Response, ApiError> {
+async fn halls(
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Viewer>,
+) -> Result<Response, ApiError> {
     Ok(Json(s.db.halls().await.map_err(internal)?).into_response())
 }
 
@@ -147,8 +119,8 @@ fn parse_month(m: &str) -> Option<(i32, u32)> {
 }
 
 async fn league(
-    State(s): State<CentralState>,
-    _: Authorized,
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Viewer>,
     Query(q): Query<LeagueQuery>,
 ) -> Result<Response, ApiError> {
     let (y, m) = match q.month.as_deref() {
@@ -180,8 +152,8 @@ fn month_or_now(text: Option<&str>) -> Result<(i32, u32), ApiError> {
 }
 
 async fn completeness(
-    State(s): State<CentralState>,
-    _: Authorized,
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Viewer>,
     axum::extract::Path(site): axum::extract::Path<String>,
     Query(q): Query<LeagueQuery>,
 ) -> Result<Response, ApiError> {
@@ -196,14 +168,33 @@ async fn completeness(
     .into_response())
 }
 
+async fn days(
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Viewer>,
+    axum::extract::Path(site): axum::extract::Path<String>,
+    Query(q): Query<LeagueQuery>,
+) -> Result<Response, ApiError> {
+    let (y, m) = month_or_now(q.month.as_deref())?;
+    let days =
+        s.db.hall_days(&site, y, m, s.wait_target_s)
+            .await
+            .map_err(internal)?;
+    Ok(Json(serde_json::json!({
+        "site": site,
+        "month": format!("{y:04}-{m:02}"),
+        "days": days,
+    }))
+    .into_response())
+}
+
 #[derive(Deserialize)]
 struct ResendQuery {
     day: String,
 }
 
 async fn resend(
-    State(s): State<CentralState>,
-    _: Authorized,
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Reviewer>,
     axum::extract::Path(site): axum::extract::Path<String>,
     Query(q): Query<ResendQuery>,
 ) -> Result<Response, ApiError> {

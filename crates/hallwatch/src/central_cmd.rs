@@ -1,87 +1,82 @@
 //! `hallwatch central`: the province centre — the JetStream consumer writing every hall's
-//! facts into PostgreSQL, and the province API — until Ctrl-C or SIGTERM.
+//! facts into PostgreSQL, and the province dashboard and API (the hall web app with the
+//! province routes: same login, roles and tokens, the centre's own users) — until Ctrl-C or
+//! SIGTERM.
 
 use anyhow::{Context, Result};
-use hallwatch_central::web::{CentralState, app};
+use hallwatch_central::web::{CentralState, routes};
 use hallwatch_central::{Central, CentralConfig, StatusHandle};
+use hallwatch_web::{AppOptions, AppState, Server};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Runs the centre of `config` (a `central.toml`).
 pub fn run(config: &Path, seconds: Option<f64>) -> Result<ExitCode> {
     let cfg = CentralConfig::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let web_cfg = Arc::new(cfg.web_config().map_err(|e| anyhow::anyhow!("{e}"))?);
+    std::fs::create_dir_all(&cfg.storage.data_dir)
+        .with_context(|| format!("creating the data folder {}", cfg.storage.data_dir))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("hallwatch-central")
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(serve(cfg, seconds))
-}
-
-async fn serve(cfg: CentralConfig, seconds: Option<f64>) -> Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(&cfg.server.bind)
-        .await
-        .with_context(|| format!("listening on {} ([server].bind)", cfg.server.bind))?;
-    let addr = listener.local_addr().context("the listening address")?;
     let status = StatusHandle::default();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let consumer = tokio::spawn(hallwatch_central::run(cfg.clone(), status.clone(), stop_rx));
-    // The API's own connection (the consumer keeps one for writing). PostgreSQL may still be
+    let consumer = runtime.spawn(hallwatch_central::run(cfg.clone(), status.clone(), stop_rx));
+    // The API's own connections (the consumer keeps one for writing). PostgreSQL may still be
     // starting: wait for it, as the consumer does.
-    let mut pause = Duration::from_millis(500);
-    let db = loop {
-        match Central::connect(&cfg.postgres.url, &cfg.halls).await {
-            Ok(db) => break db,
-            Err(e) => {
-                tracing::warn!(error = %e, "central API: waiting for PostgreSQL");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
+    let (db, nats) = runtime.block_on(async {
+        let mut pause = Duration::from_millis(500);
+        let db = loop {
+            match Central::connect(&cfg.postgres.url, &cfg.halls).await {
+                Ok(db) => break db,
+                Err(e) => {
+                    tracing::warn!(error = %e, "central API: waiting for PostgreSQL");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                }
             }
-        }
-    };
-    let nats = hallwatch_central::connect_nats(&cfg.nats)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("province API: http://{addr}/");
-    let state = CentralState {
+        };
+        let nats = hallwatch_central::connect_nats(&cfg.nats).await;
+        (db, nats)
+    });
+    let nats = nats.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(AppOptions::new(Arc::clone(&web_cfg)))
+        .context("starting the web layer (the centre's users and tokens)")?;
+    let province = CentralState {
         db: Arc::new(db),
         status,
-        tokens: Arc::new(cfg.server.tokens.clone()),
-        wait_target_s: cfg.server.wait_target_min * 60.0,
+        wait_target_s: cfg.province.wait_target_min * 60.0,
         nats: Some((nats, cfg.nats.subject_prefix.clone())),
     };
-    let shutdown = async move {
-        let limit = async {
-            match seconds {
-                Some(s) => tokio::time::sleep(Duration::from_secs_f64(s.max(0.0))).await,
-                None => std::future::pending().await,
-            }
-        };
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let sigterm = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = sigterm => {}
-            _ = limit => {}
-        }
-    };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving the province API")?;
+    let server = Server::start_with(state, &web_cfg.server.bind, routes(province))
+        .with_context(|| format!("listening on {} ([server].bind)", web_cfg.server.bind))?;
+    println!(
+        "province dashboard: http://{}/province.html",
+        server.local_addr()
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C/SIGTERM handler")?;
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed)
+        && seconds.is_none_or(|s| started.elapsed().as_secs_f64() < s)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if let Err(e) = server.stop() {
+        tracing::warn!(error = %e, "web server did not stop cleanly");
+    }
     let _ = stop_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(20), consumer).await {
+    match runtime.block_on(async { tokio::time::timeout(Duration::from_secs(20), consumer).await })
+    {
         Ok(Ok(Ok(()))) => Ok(ExitCode::SUCCESS),
         Ok(Ok(Err(e))) => Err(anyhow::anyhow!("{e}")),
         Ok(Err(e)) => Err(anyhow::anyhow!("the consumer task failed: {e}")),

@@ -75,6 +75,13 @@ pub(crate) fn extra_openapi_paths(paths: &mut serde_json::Map<String, serde_json
 
 /// The whole application: API, live stream, metrics, health and the dashboards folder.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// [`app`] with more routes, which use the same state, login, roles, CSRF checks and headers
+/// (the province centre adds its own under `/api/v1/province`). They are matched before the
+/// `/api` fallbacks.
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let api = Router::new()
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
@@ -110,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/alerts/{id}", get(alerts::one))
         .route("/api/v1/alerts/{id}/ack", post(alerts::ack))
         .merge(service::routes())
+        .merge(extra)
         .route("/api", get(api_not_found).fallback(api_not_found))
         .route("/api/{*rest}", get(api_not_found).fallback(api_not_found));
     let statics = ServeDir::new(&state.inner.dashboards_dir)
@@ -155,6 +163,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(state, Router::new(), listener, shutdown).await
+}
+
+/// [`serve`] of [`app_with`]`(state, extra)`.
+pub async fn serve_with(
+    state: AppState,
+    extra: Router<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
@@ -164,7 +182,7 @@ pub async fn serve(
     let slots = Arc::new(tokio::sync::Semaphore::new(
         server_cfg.max_connections.max(1) as usize,
     ));
-    let router = app(state.clone());
+    let router = app_with(state.clone(), extra);
     // Connections hold a receiver; the server waits for all of them to drop at shutdown.
     let (close_tx, close_rx) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -275,6 +293,15 @@ impl Server {
     /// Binds `bind` (e.g. `[server].bind`; port 0 picks a free one) and serves `state` on a
     /// new thread. Binding errors are returned here.
     pub fn start(state: AppState, bind: &str) -> Result<Server, WebError> {
+        Self::start_with(state, bind, Router::new())
+    }
+
+    /// [`Server::start`] serving [`app_with`]`(state, extra)`.
+    pub fn start_with(
+        state: AppState,
+        bind: &str,
+        extra: Router<AppState>,
+    ) -> Result<Server, WebError> {
         let io = |source| WebError::Io {
             addr: bind.to_string(),
             source,
@@ -298,7 +325,7 @@ impl Server {
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(std_listener)?;
-                    serve(st, listener, async {
+                    serve_with(st, extra, listener, async {
                         let _ = stop_rx.await;
                     })
                     .await
