@@ -1132,3 +1132,198 @@ async fn the_league_table_matches_each_halls_own_monthly_review() {
     }
     central.stop().await;
 }
+
+/// The province page in headless Chromium against `hallwatch central`: a viewer of the
+/// centre logs in, reads the league table of three halls, opens one hall's days, switches to
+/// English. Screenshots `province_vi.png`, `province_en.png` in the artifacts folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages() {
+    use hallwatch_tests::{
+        KillOnDrop, artifacts_dir, free_port, hallwatch_exe, manifest_dir, toml_str,
+    };
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let node_path = std::env::var("HALLWATCH_NODE_PATH")
+        .expect("HALLWATCH_NODE_PATH (playwright-core) is set by `scripts/dev env`");
+    let chromium =
+        std::env::var("HALLWATCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = Postgres::start();
+    let nats = Nats::start(dir.path());
+    // Three halls' Novembers, shipped.
+    let names = [
+        ("xa-an-phu", "Xã An Phú"),
+        ("xa-binh-my", "Xã Bình Mỹ"),
+        ("phuong-tan-dinh", "Phường Tân Định"),
+    ];
+    let port = free_port();
+    let central_data = dir.path().join("central");
+    let mut toml = format!(
+        "[nats]\nservers = [\"{}\"]\n[postgres]\nurl = \"{}\"\n[server]\nbind = \"127.0.0.1:{port}\"\n\
+         dashboards_dir = {}\n[storage]\ndata_dir = {}\n",
+        nats.url(),
+        pg.url(),
+        toml_str(&manifest_dir().join("../dashboards").display().to_string()),
+        toml_str(&central_data.display().to_string()),
+    );
+    for (site, name) in names {
+        toml.push_str(&format!(
+            "[[halls]]\nsite = \"{site}\"\nname = \"{name}\"\n"
+        ));
+    }
+    let central_toml = dir.path().join("central.toml");
+    std::fs::write(&central_toml, toml).expect("central.toml");
+    let mut add = Command::new(hallwatch_exe())
+        .args([
+            "user",
+            "add",
+            "so-noi-vu",
+            "--role",
+            "viewer",
+            "--password-stdin",
+            "--data-dir",
+        ])
+        .arg(&central_data)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("hallwatch user add");
+    writeln!(add.stdin.take().expect("stdin"), "mat-khau-tinh-1").expect("password");
+    assert!(add.wait().expect("user add").success());
+    let _central = KillOnDrop(
+        Command::new(hallwatch_exe())
+            .args(["central", "--config"])
+            .arg(&central_toml)
+            .env("HALLWATCH_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("hallwatch central"),
+    );
+    let client = pg_client(&pg).await;
+    let mut publishers = Vec::new();
+    for (i, (site, _)) in names.iter().enumerate() {
+        let db = dir.path().join(format!("{site}.sqlite"));
+        let mut store = Store::open(&db).expect("store");
+        store.set_outbox(true).expect("outbox");
+        hall_month_of(&mut store, site, 11 + i as u64);
+        let p = Publisher::build(PublisherOptions {
+            site: (*site).into(),
+            store: db.clone(),
+            config: uplink(&nats),
+            timezone: "Asia/Ho_Chi_Minh".into(),
+        })
+        .expect("publisher");
+        let (tx, rx) = watch::channel(false);
+        publishers.push(Running {
+            stop: tx,
+            task: tokio::spawn(p.run(rx)),
+        });
+        wait_shipped_site(&db, site, &client, Duration::from_secs(90)).await;
+    }
+
+    let shots = artifacts_dir();
+    let profile = tempfile::tempdir().expect("profile");
+    let script = manifest_dir().join("support/province_e2e.js");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .env("NODE_PATH", &node_path)
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("WEB_USER", "so-noi-vu")
+            .env("WEB_PASSWORD", "mat-khau-tinh-1")
+            .env("CHROMIUM", &chromium)
+            .env("PROFILE_DIR", profile.path())
+            .env("SHOTS_DIR", &shots)
+            .env("MONTH", "2026-11")
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}");
+    let r: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+    assert!(
+        out.status.success() && r.get("error").is_none(),
+        "browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(r["lang"], "vi", "Vietnamese first: {r}");
+    let vi: Vec<&str> = r["headers_vi"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    for word in [
+        "Số người đang chờ",
+        "Lượt phục vụ",
+        "Mức độ hài lòng",
+        "Đúng hạn",
+    ] {
+        assert!(vi.contains(&word), "{word} in {vi:?}");
+    }
+    let en: Vec<&str> = r["headers_en"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect();
+    assert!(
+        en.contains(&"Waiting now") && en.contains(&"Served"),
+        "{en:?}"
+    );
+    let rows = r["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "{r}");
+    let reader = hallwatch_central::Central::connect(&pg.url(), &[])
+        .await
+        .expect("reader");
+    let league = reader.league(2026, 11, 900.0).await.expect("league");
+    for row in rows {
+        let site = row["site"].as_str().expect("site");
+        let l = league
+            .iter()
+            .find(|x| x.site == site)
+            .expect("in the league");
+        let cells = row["cells"].as_array().expect("cells");
+        assert_eq!(
+            cells[0],
+            names.iter().find(|n| n.0 == site).expect("named").1
+        );
+        assert_eq!(cells[2], l.waits.to_string().as_str(), "{row}");
+        assert_eq!(cells[6], l.served.to_string().as_str(), "{row}");
+    }
+    let days = r["days"].as_array().expect("days");
+    assert_eq!(days.len(), 30, "a day per day of November: {r}");
+    let complete: Vec<&str> = r["complete_en"]
+        .as_array()
+        .expect("complete")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(!complete.contains(&"Missing"), "{complete:?}");
+    for p in publishers {
+        p.stop().await;
+    }
+}
+
+/// [`wait_shipped`] for a hall other than `SITE`.
+async fn wait_shipped_site(db: &Path, site: &str, pg: &tokio_postgres::Client, limit: Duration) {
+    let store = Store::open_again(db).expect("store");
+    until("a hall's facts to reach PostgreSQL", limit, || {
+        let st = store.outbox_status(site).expect("outbox");
+        async move {
+            let got: Option<i64> = pg
+                .query_opt("SELECT last_seq FROM halls WHERE site = $1", &[&site])
+                .await
+                .ok()
+                .flatten()
+                .map(|r| r.get(0));
+            st.pending == 0 && got == Some(st.last_seq as i64)
+        }
+    })
+    .await;
+}

@@ -51,15 +51,21 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, msg) = match self {
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+        let (status, code, msg) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
                 "the central database failed; see the server log".to_string(),
             ),
         };
-        (status, Json(serde_json::json!({ "error": msg }))).into_response()
+        // The hall API's error shape, so the dashboards read both alike.
+        (
+            status,
+            Json(serde_json::json!({ "error": { "code": code, "message": msg } })),
+        )
+            .into_response()
     }
 }
 
