@@ -1305,6 +1305,71 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         .filter_map(|c| c.as_str())
         .collect();
     assert!(!complete.contains(&"Missing"), "{complete:?}");
+
+    // The province monthly review from the same data: HTML, PDF, XLSX.
+    let review_dir = dir.path().join("review");
+    let central_toml2 = central_toml.clone();
+    let review_dir2 = review_dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(hallwatch_exe())
+            .args([
+                "report",
+                "--province",
+                "--month",
+                "2026-11",
+                "--format",
+                "html,pdf,xlsx",
+                "--central",
+            ])
+            .arg(&central_toml2)
+            .arg("--out")
+            .arg(&review_dir2)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("hallwatch report --province");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for ext in ["html", "pdf", "xlsx"] {
+        let f = review_dir.join(format!("province-2026-11-vi.{ext}"));
+        assert!(
+            std::fs::metadata(&f)
+                .map(|m| m.len() > 1000)
+                .unwrap_or(false),
+            "{} missing or empty",
+            f.display()
+        );
+    }
+    let page = std::fs::read_to_string(review_dir.join("province-2026-11-vi.html")).expect("html");
+    for (_, name) in names {
+        assert!(page.contains(name), "{name} in the review");
+    }
+    assert!(page.contains("Toàn tỉnh") && page.contains("Mức độ hài lòng"));
+    let review = reader
+        .province_review(2026, 11, 900.0)
+        .await
+        .expect("review");
+    assert_eq!(
+        review.total.waits,
+        review.halls.iter().map(|h| h.waits).sum::<i64>(),
+        "the province's waits are every hall's"
+    );
+    assert_eq!(
+        review.total.served,
+        review.halls.iter().map(|h| h.served).sum::<i64>()
+    );
+    let p50s: Vec<f64> = review.halls.iter().filter_map(|h| h.wait_p50_s).collect();
+    let total_p50 = review.total.wait_p50_s.expect("a province median");
+    assert!(
+        p50s.iter().cloned().fold(f64::INFINITY, f64::min) <= total_p50
+            && total_p50 <= p50s.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        "the pooled median lies between the halls' medians: {total_p50} {p50s:?}"
+    );
+    assert!(page.contains(&format!("<td>{}</td>", review.total.waits)));
     for p in publishers {
         p.stop().await;
     }

@@ -229,3 +229,86 @@ impl Central {
             .collect())
     }
 }
+
+const TOTAL_SQL: &str = r#"
+WITH b AS (
+    SELECT h.site, h.timezone,
+           extract(epoch FROM (make_timestamp($1, $2, 1, 0, 0, 0) AT TIME ZONE h.timezone))::float8 AS t0,
+           extract(epoch FROM ((make_timestamp($1, $2, 1, 0, 0, 0) + interval '1 month') AT TIME ZONE h.timezone))::float8 AS t1
+    FROM halls h
+),
+w AS (
+    SELECT count(*) AS waits,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p50,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p90,
+           avg(((v.exit - v.enter) <= $3)::int::float8) AS within
+    FROM b JOIN visits v ON v.site = b.site AND v.role = 'waiting' AND v.enter >= b.t0 AND v.enter < b.t1
+    WHERE NOT v.deleted AND v.exit IS NOT NULL AND v.truncated = 0
+)
+SELECT w.waits, w.p50, w.p90, w.within,
+       (SELECT count(*) FROM b JOIN visits v ON v.site = b.site AND v.role = 'counter'
+            AND v.enter >= b.t0 AND v.enter < b.t1
+        WHERE NOT v.deleted AND v.exit IS NOT NULL AND v.truncated = 0),
+       (SELECT count(*) FROM b JOIN abandonments a ON a.site = b.site AND a.t >= b.t0 AND a.t < b.t1
+        WHERE NOT a.deleted),
+       (SELECT count(*) FROM b JOIN ratings r ON r.site = b.site AND r.t >= b.t0 AND r.t < b.t1
+        WHERE NOT r.deleted),
+       (SELECT avg((r.level <> 'dissatisfied')::int::float8) FROM b JOIN ratings r
+            ON r.site = b.site AND r.t >= b.t0 AND r.t < b.t1 WHERE NOT r.deleted),
+       (SELECT count(*) FROM b JOIN dossiers d ON d.site = b.site AND d.resolved >= b.t0
+            AND d.resolved < b.t1 WHERE NOT d.deleted AND d.due IS NOT NULL),
+       (SELECT avg(((to_timestamp(d.resolved) AT TIME ZONE b.timezone)::date
+                    <= (to_timestamp(d.due) AT TIME ZONE b.timezone)::date)::int::float8)
+        FROM b JOIN dossiers d ON d.site = b.site AND d.resolved >= b.t0 AND d.resolved < b.t1
+        WHERE NOT d.deleted AND d.due IS NOT NULL)
+FROM w
+"#;
+
+/// The province monthly review: every hall's row of the league table and the province as a
+/// whole (its waits pooled across halls, not an average of the halls' medians).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProvinceReview {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Each hall.
+    pub halls: Vec<LeagueRow>,
+    /// The province (site and name empty; freshness fields unset).
+    pub total: LeagueRow,
+}
+
+impl Central {
+    /// The province monthly review of local month `year-month`.
+    pub async fn province_review(
+        &self,
+        year: i32,
+        month: u32,
+        wait_target_s: f64,
+    ) -> Result<ProvinceReview, CentralError> {
+        let halls = self.league(year, month, wait_target_s).await?;
+        let m = i32::try_from(month).unwrap_or(1);
+        let r = self
+            .client
+            .query_one(TOTAL_SQL, &[&year, &m, &wait_target_s])
+            .await
+            .map_err(pg("reading the province totals"))?;
+        let total = LeagueRow {
+            waits: r.get(0),
+            wait_p50_s: r.get(1),
+            wait_p90_s: r.get(2),
+            within_target: r.get(3),
+            served: r.get(4),
+            abandoned: r.get(5),
+            ratings: r.get(6),
+            satisfied_share: r.get(7),
+            dossiers_resolved: r.get(8),
+            on_time_rate: r.get(9),
+            gaps: halls.iter().map(|h| h.gaps).sum(),
+            ..LeagueRow::default()
+        };
+        Ok(ProvinceReview {
+            month: format!("{year:04}-{month:02}"),
+            halls,
+            total,
+        })
+    }
+}

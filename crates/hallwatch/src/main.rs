@@ -14,6 +14,7 @@ mod import_cmd;
 mod live_snapshot;
 mod live_state;
 mod probe;
+mod province_report;
 mod replay;
 mod report_cmd;
 mod run_cmd;

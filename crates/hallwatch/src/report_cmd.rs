@@ -12,8 +12,20 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// The hall config (site, time zone, opening hours, data folder).
-    #[arg(long, short, env = "HALLWATCH_CONFIG")]
-    pub config: PathBuf,
+    #[arg(
+        long,
+        short,
+        env = "HALLWATCH_CONFIG",
+        required_unless_present = "province"
+    )]
+    pub config: Option<PathBuf>,
+    /// The province centre's central.toml (with --province).
+    #[arg(long, requires = "province")]
+    pub central: Option<PathBuf>,
+    /// The province review: every hall of the centre and the province as a whole, from the
+    /// centre's PostgreSQL (needs --central).
+    #[arg(long, requires = "central", conflicts_with_all = ["hall", "all"])]
+    pub province: bool,
     /// The month, YYYY-MM.
     #[arg(long)]
     pub month: String,
@@ -36,10 +48,6 @@ pub struct ReportArgs {
 
 /// Runs the command.
 pub fn run(a: &ReportArgs) -> Result<()> {
-    let cfg = Config::load(&a.config)
-        .map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", a.config.display()))?;
-    let month = Month::parse(&a.month)
-        .with_context(|| format!("--month {}: expected YYYY-MM, e.g. 2026-10", a.month))?;
     let formats = a
         .format
         .split(',')
@@ -49,6 +57,23 @@ pub fn run(a: &ReportArgs) -> Result<()> {
                 .with_context(|| format!("--format {s}: expected html, pdf or xlsx"))
         })
         .collect::<Result<Vec<_>>>()?;
+    if let (true, Some(central)) = (a.province, &a.central) {
+        let lang = Lang::parse(&a.lang)
+            .with_context(|| format!("--lang {}: expected vi or en", a.lang))?;
+        anyhow::ensure!(
+            !formats.is_empty(),
+            "--format: name at least one of html, pdf, xlsx"
+        );
+        for f in crate::province_report::run(central, &a.month, &formats, lang, &a.out)? {
+            println!("{}", f.display());
+        }
+        return Ok(());
+    }
+    let config = a.config.as_ref().context("--config: the hall config")?;
+    let cfg = Config::load(config)
+        .map_err(|e| anyhow::anyhow!("{}: invalid config:\n{e}", config.display()))?;
+    let month = Month::parse(&a.month)
+        .with_context(|| format!("--month {}: expected YYYY-MM, e.g. 2026-10", a.month))?;
     anyhow::ensure!(
         !formats.is_empty(),
         "--format: name at least one of html, pdf, xlsx"
