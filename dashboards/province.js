@@ -96,6 +96,21 @@ document.addEventListener("DOMContentLoaded", async () => {
     renderDrill();
     load();
   });
+  // Today's league: each hall's local day so far (people waiting now, waits, served...).
+  document.getElementById("today").addEventListener("click", async () => {
+    const d = new Date();
+    const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+    const msg = document.getElementById("province-message");
+    try {
+      league = await api(`/api/v1/province/league?day=${day}`);
+      msg.textContent = t("province.today_of", { d: day, n: league.halls.length });
+    } catch (e) {
+      msg.textContent = e.message;
+    }
+    drill = null;
+    renderDrill();
+    renderLeague();
+  });
   document.addEventListener("hw-lang", () => { renderLeague(); renderDrill(); });
   load();
 });

@@ -703,6 +703,20 @@ name = "Xã An Phú"
     assert_eq!(v["halls"][0]["gaps"], 0, "{v}");
     let (status, body) = get("/api/v1/province/league?month=2026-13", true);
     assert_eq!(status, 400, "{body}");
+    // Today's league (the run's visits are dated by the wall clock).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    let (status, body) = get(
+        &format!("/api/v1/province/league?day={}", local_day(now)),
+        true,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["halls"][0]["site"], SITE, "{v}");
+    let (status, _) = get("/api/v1/province/league?day=2026-02-30", true);
+    assert_eq!(status, 400);
     // The drill-down: the hall's days this month.
     let (status, body) = get(&format!("/api/v1/province/halls/{SITE}/days"), true);
     assert_eq!(status, 200, "{body}");

@@ -228,6 +228,22 @@ fn main() {
             assert!(league.iter().filter(|r| r.waits > 0).count() >= 100);
         }
         times.sort_by(f64::total_cmp);
+        let mut review_times = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let review = central
+                .province_review(2026, 12, 900.0)
+                .await
+                .expect("review");
+            review_times.push(t.elapsed().as_secs_f64());
+            assert!(review.total.waits >= 825_000, "{}", review.total.waits);
+        }
+        review_times.sort_by(f64::total_cmp);
+        println!(
+            "province monthly review (league + the province pooled), December 2026: median {:.2} s of 3 \
+             (min {:.2}, max {:.2})",
+            review_times[1], review_times[0], review_times[2]
+        );
         println!(
             "province league table, December 2026, {rows} halls (1.65 M visits): median {:.2} s of 3 \
              (min {:.2}, max {:.2}); this process's peak RSS {:.0} MiB",

@@ -56,8 +56,8 @@ pub struct LeagueRow {
 const LEAGUE_SQL: &str = r#"
 WITH b AS (
     SELECT h.site, h.name, h.commune, h.timezone, h.gaps, h.last_fact_t, h.last_received,
-           extract(epoch FROM (make_timestamp($1, $2, 1, 0, 0, 0) AT TIME ZONE h.timezone))::float8 AS t0,
-           extract(epoch FROM ((make_timestamp($1, $2, 1, 0, 0, 0) + interval '1 month') AT TIME ZONE h.timezone))::float8 AS t1
+           extract(epoch FROM ($1::text::date::timestamp AT TIME ZONE h.timezone))::float8 AS t0,
+           extract(epoch FROM ($2::text::date::timestamp AT TIME ZONE h.timezone))::float8 AS t1
     FROM halls h
 )
 -- Per hall, range scans of the (site, ..., time) indexes: each hall's month is read on its
@@ -116,10 +116,26 @@ impl Central {
         month: u32,
         wait_target_s: f64,
     ) -> Result<Vec<LeagueRow>, CentralError> {
-        let month = i32::try_from(month).unwrap_or(1);
+        let from = format!("{year:04}-{month:02}-01");
+        let to = if month >= 12 {
+            format!("{:04}-01-01", year + 1)
+        } else {
+            format!("{year:04}-{:02}-01", month + 1)
+        };
+        self.league_between(&from, &to, wait_target_s).await
+    }
+
+    /// The league table of the local days `[from, to)` (`YYYY-MM-DD`, each hall's own time
+    /// zone): `league_between(today, tomorrow)` is today's.
+    pub async fn league_between(
+        &self,
+        from: &str,
+        to: &str,
+        wait_target_s: f64,
+    ) -> Result<Vec<LeagueRow>, CentralError> {
         let rows = self
             .client
-            .query(LEAGUE_SQL, &[&year, &month, &wait_target_s])
+            .query(LEAGUE_SQL, &[&from, &to, &wait_target_s])
             .await
             .map_err(pg("reading the league table"))?;
         Ok(rows

@@ -7,7 +7,8 @@
 //! - `GET /api/v1/province/halls` (viewer, or a `read` token): every hall's progress
 //!   ([`crate::HallProgress`]).
 //! - `GET /api/v1/province/league?month=YYYY-MM` (viewer): the league table of a local month
-//!   ([`crate::league::LeagueRow`]); the current month (UTC) without `month`.
+//!   ([`crate::league::LeagueRow`]); the current month (UTC) without `month`; `?day=YYYY-MM-DD`
+//!   for one local day (today's league).
 //! - `GET /api/v1/province/halls/{site}/days?month=YYYY-MM` (viewer): one hall's days
 //!   ([`crate::league::HallDay`]), the drill-down.
 //! - `GET /api/v1/province/halls/{site}/completeness?month=YYYY-MM` (viewer): each day the hall
@@ -114,6 +115,8 @@ async fn halls(
 #[derive(Deserialize)]
 struct LeagueQuery {
     month: Option<String>,
+    /// One local day instead of a month (`YYYY-MM-DD`): today's league.
+    day: Option<String>,
 }
 
 /// `YYYY-MM` as (year, month).
@@ -129,15 +132,21 @@ async fn league(
     _: RequireRole<role::Viewer>,
     Query(q): Query<LeagueQuery>,
 ) -> Result<Response, ApiError> {
-    let (y, m) = match q.month.as_deref() {
-        Some(text) => parse_month(text)
-            .ok_or_else(|| ApiError::BadRequest(format!("month '{text}' must be YYYY-MM")))?,
-        None => {
-            use chrono::Datelike;
-            let now = chrono::Utc::now();
-            (now.year(), now.month())
-        }
-    };
+    if let Some(day) = q.day.as_deref() {
+        let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map_err(|_| ApiError::BadRequest(format!("day '{day}' must be YYYY-MM-DD")))?;
+        let next = d
+            .succ_opt()
+            .ok_or_else(|| ApiError::BadRequest(format!("day '{day}' is out of range")))?;
+        let rows =
+            s.db.league_between(&d.to_string(), &next.to_string(), s.wait_target_s)
+                .await
+                .map_err(internal)?;
+        return Ok(
+            Json(serde_json::json!({ "day": d.to_string(), "halls": rows })).into_response(),
+        );
+    }
+    let (y, m) = month_or_now(q.month.as_deref())?;
     let rows = s.db.league(y, m, s.wait_target_s).await.map_err(internal)?;
     Ok(
         Json(serde_json::json!({ "month": format!("{y:04}-{m:02}"), "halls": rows }))
