@@ -59,6 +59,9 @@ WITH b AS (
            extract(epoch FROM ($1::text::date::timestamp AT TIME ZONE h.timezone))::float8 AS t0,
            extract(epoch FROM ($2::text::date::timestamp AT TIME ZONE h.timezone))::float8 AS t1
     FROM halls h
+    -- $4: which half of the halls (by a hash of the site), or -1 for all; two halves run at
+    -- once on two connections.
+    WHERE $4::int < 0 OR mod(abs(hashtext(h.site)), 2) = $4::int
 )
 -- Per hall, range scans of the (site, ..., time) indexes: each hall's month is read on its
 -- own, so the percentiles sort one hall's waits at a time.
@@ -133,12 +136,19 @@ impl Central {
         to: &str,
         wait_target_s: f64,
     ) -> Result<Vec<LeagueRow>, CentralError> {
-        let rows = self
-            .client
-            .query(LEAGUE_SQL, &[&from, &to, &wait_target_s])
-            .await
-            .map_err(pg("reading the league table"))?;
-        Ok(rows
+        // Two halves of the halls at once, on two connections: PostgreSQL runs one query per
+        // connection on one core, and reading a month of 100 halls takes about a second.
+        let other = self.second_connection().await?;
+        let (a, b): (i32, i32) = (0, 1);
+        let pa: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&from, &to, &wait_target_s, &a];
+        let pb: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&from, &to, &wait_target_s, &b];
+        let (ra, rb) = tokio::join!(
+            self.client.query(LEAGUE_SQL, &pa),
+            other.query(LEAGUE_SQL, &pb)
+        );
+        let mut rows = ra.map_err(pg("reading the league table"))?;
+        rows.extend(rb.map_err(pg("reading the league table"))?);
+        let mut out: Vec<LeagueRow> = rows
             .iter()
             .map(|r| LeagueRow {
                 site: r.get(0),
@@ -159,7 +169,9 @@ impl Central {
                 received_age_s: r.get(15),
                 gaps: r.get(16),
             })
-            .collect())
+            .collect();
+        out.sort_by(|x, y| x.site.cmp(&y.site));
+        Ok(out)
     }
 }
 
@@ -246,38 +258,23 @@ impl Central {
     }
 }
 
+/// The province's pooled wait percentiles: every hall's waits of its local month, read by
+/// per-hall index range scans, sorted once. (Counts and shares come from the halls' rows: a
+/// share weighted by its count is the pooled share.)
 const TOTAL_SQL: &str = r#"
 WITH b AS (
-    SELECT h.site, h.timezone,
+    SELECT h.site,
            extract(epoch FROM (make_timestamp($1, $2, 1, 0, 0, 0) AT TIME ZONE h.timezone))::float8 AS t0,
            extract(epoch FROM ((make_timestamp($1, $2, 1, 0, 0, 0) + interval '1 month') AT TIME ZONE h.timezone))::float8 AS t1
     FROM halls h
-),
-w AS (
-    SELECT count(*) AS waits,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p50,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY v.exit - v.enter) AS p90,
-           avg(((v.exit - v.enter) <= $3)::int::float8) AS within
-    FROM b JOIN visits v ON v.site = b.site AND v.role = 'waiting' AND v.enter >= b.t0 AND v.enter < b.t1
-    WHERE NOT v.deleted AND v.exit IS NOT NULL AND v.truncated = 0
 )
-SELECT w.waits, w.p50, w.p90, w.within,
-       (SELECT count(*) FROM b JOIN visits v ON v.site = b.site AND v.role = 'counter'
-            AND v.enter >= b.t0 AND v.enter < b.t1
-        WHERE NOT v.deleted AND v.exit IS NOT NULL AND v.truncated = 0),
-       (SELECT count(*) FROM b JOIN abandonments a ON a.site = b.site AND a.t >= b.t0 AND a.t < b.t1
-        WHERE NOT a.deleted),
-       (SELECT count(*) FROM b JOIN ratings r ON r.site = b.site AND r.t >= b.t0 AND r.t < b.t1
-        WHERE NOT r.deleted),
-       (SELECT avg((r.level <> 'dissatisfied')::int::float8) FROM b JOIN ratings r
-            ON r.site = b.site AND r.t >= b.t0 AND r.t < b.t1 WHERE NOT r.deleted),
-       (SELECT count(*) FROM b JOIN dossiers d ON d.site = b.site AND d.resolved >= b.t0
-            AND d.resolved < b.t1 WHERE NOT d.deleted AND d.due IS NOT NULL),
-       (SELECT avg(((to_timestamp(d.resolved) AT TIME ZONE b.timezone)::date
-                    <= (to_timestamp(d.due) AT TIME ZONE b.timezone)::date)::int::float8)
-        FROM b JOIN dossiers d ON d.site = b.site AND d.resolved >= b.t0 AND d.resolved < b.t1
-        WHERE NOT d.deleted AND d.due IS NOT NULL)
-FROM w
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x.d),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY x.d)
+FROM b CROSS JOIN LATERAL (
+    SELECT v.exit - v.enter AS d FROM visits v
+    WHERE v.site = b.site AND v.role = 'waiting' AND v.enter >= b.t0 AND v.enter < b.t1
+      AND NOT v.deleted AND v.exit IS NOT NULL AND v.truncated = 0
+) x
 "#;
 
 /// The province monthly review: every hall's row of the league table and the province as a
@@ -300,24 +297,35 @@ impl Central {
         month: u32,
         wait_target_s: f64,
     ) -> Result<ProvinceReview, CentralError> {
-        let halls = self.league(year, month, wait_target_s).await?;
+        // The halls and the pooled province at once, on two connections (two cores).
+        let other = self.second_connection().await?;
         let m = i32::try_from(month).unwrap_or(1);
-        let r = self
-            .client
-            .query_one(TOTAL_SQL, &[&year, &m, &wait_target_s])
-            .await
-            .map_err(pg("reading the province totals"))?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&year, &m];
+        let (halls, r) = tokio::join!(
+            self.league(year, month, wait_target_s),
+            other.query_one(TOTAL_SQL, &params)
+        );
+        let halls = halls?;
+        let r = r.map_err(pg("reading the province totals"))?;
+        // A share weighted by its count: the share over every hall's items pooled.
+        let weighted = |share: fn(&LeagueRow) -> Option<f64>, n: fn(&LeagueRow) -> i64| {
+            let (sum, count) = halls.iter().fold((0.0, 0i64), |(s, c), h| match share(h) {
+                Some(x) => (s + x * n(h) as f64, c + n(h)),
+                None => (s, c),
+            });
+            (count > 0).then(|| sum / count as f64)
+        };
         let total = LeagueRow {
-            waits: r.get(0),
-            wait_p50_s: r.get(1),
-            wait_p90_s: r.get(2),
-            within_target: r.get(3),
-            served: r.get(4),
-            abandoned: r.get(5),
-            ratings: r.get(6),
-            satisfied_share: r.get(7),
-            dossiers_resolved: r.get(8),
-            on_time_rate: r.get(9),
+            waits: halls.iter().map(|h| h.waits).sum(),
+            wait_p50_s: r.get(0),
+            wait_p90_s: r.get(1),
+            within_target: weighted(|h| h.within_target, |h| h.waits),
+            served: halls.iter().map(|h| h.served).sum(),
+            abandoned: halls.iter().map(|h| h.abandoned).sum(),
+            ratings: halls.iter().map(|h| h.ratings).sum(),
+            satisfied_share: weighted(|h| h.satisfied_share, |h| h.ratings),
+            dossiers_resolved: halls.iter().map(|h| h.dossiers_resolved).sum(),
+            on_time_rate: weighted(|h| h.on_time_rate, |h| h.dossiers_resolved),
             gaps: halls.iter().map(|h| h.gaps).sum(),
             ..LeagueRow::default()
         };
