@@ -221,8 +221,12 @@ impl Running {
 }
 
 fn start_publisher(store: &Path, cfg: UplinkConfig) -> (Running, UplinkStatus) {
+    start_publisher_for(SITE, store, cfg)
+}
+
+fn start_publisher_for(site: &str, store: &Path, cfg: UplinkConfig) -> (Running, UplinkStatus) {
     let p = Publisher::build(PublisherOptions {
-        site: SITE.into(),
+        site: site.into(),
         store: store.to_path_buf(),
         config: cfg,
         timezone: "Asia/Ho_Chi_Minh".into(),
@@ -300,24 +304,7 @@ async fn assert_same(store: &Store, pg: &tokio_postgres::Client) {
 
 /// The hall's outbox is empty and the centre holds every fact up to the hall's last.
 async fn wait_shipped(store_path: &Path, pg: &tokio_postgres::Client, limit: Duration) -> i64 {
-    let store = Store::open_again(store_path).expect("store");
-    let mut last = 0;
-    until("every fact to reach PostgreSQL", limit, || {
-        let st = store.outbox_status(SITE).expect("outbox");
-        last = st.last_seq as i64;
-        async move {
-            // (The centre may not have made its tables yet.)
-            let got: Option<i64> = pg
-                .query_opt("SELECT last_seq FROM halls WHERE site = $1", &[&SITE])
-                .await
-                .ok()
-                .flatten()
-                .map(|r| r.get(0));
-            st.pending == 0 && got == Some(st.last_seq as i64)
-        }
-    })
-    .await;
-    last
+    wait_shipped_site(store_path, SITE, pg, limit).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1056,52 +1043,17 @@ async fn the_league_table_matches_each_halls_own_monthly_review() {
         let mut store = Store::open(&db).expect("store");
         store.set_outbox(true).expect("outbox");
         hall_month_of(&mut store, site, 7 + i as u64);
-        let p = Publisher::build(PublisherOptions {
-            site: (*site).into(),
-            store: db.clone(),
-            config: uplink(&nats),
-            timezone: "Asia/Ho_Chi_Minh".into(),
-        })
-        .expect("publisher");
-        let (tx, rx) = watch::channel(false);
-        let st = p.status();
-        publishers.push((
-            Running {
-                stop: tx,
-                task: tokio::spawn(p.run(rx)),
-            },
-            st,
-            db,
-            site,
-        ));
+        let (running, _) = start_publisher_for(site, &db, uplink(&nats));
+        publishers.push((running, db, site));
     }
-    for (_, status, db, site) in &publishers {
-        let store = Store::open_again(db).expect("store");
-        let last = store.outbox_status(site).expect("outbox").last_seq;
-        until(
-            "every hall's month to arrive",
-            Duration::from_secs(90),
-            || {
-                let s = status.get();
-                let c = &client;
-                async move {
-                    let got: Option<i64> = c
-                        .query_opt("SELECT last_seq FROM halls WHERE site = $1", &[site])
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|r| r.get(0));
-                    s.acked_seq >= last && got.is_some_and(|g| g as u64 >= last)
-                }
-            },
-        )
-        .await;
+    for (_, db, site) in &publishers {
+        wait_shipped_site(db, site, &client, Duration::from_secs(90)).await;
     }
     let reader = hallwatch_central::Central::connect(&pg.url(), &[])
         .await
         .expect("reader");
     let league = reader.league(2026, 11, 15.0 * 60.0).await.expect("league");
-    for (_, _, db, site) in &publishers {
+    for (_, db, site) in &publishers {
         let cfg = hallwatch_config::Config::from_toml_str(&format!(
             "[site]\nid = \"{site}\"\ntimezone = \"Asia/Ho_Chi_Minh\"\n"
         ))
@@ -1219,18 +1171,7 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         let mut store = Store::open(&db).expect("store");
         store.set_outbox(true).expect("outbox");
         hall_month_of(&mut store, site, 11 + i as u64);
-        let p = Publisher::build(PublisherOptions {
-            site: (*site).into(),
-            store: db.clone(),
-            config: uplink(&nats),
-            timezone: "Asia/Ho_Chi_Minh".into(),
-        })
-        .expect("publisher");
-        let (tx, rx) = watch::channel(false);
-        publishers.push(Running {
-            stop: tx,
-            task: tokio::spawn(p.run(rx)),
-        });
+        publishers.push(start_publisher_for(site, &db, uplink(&nats)).0);
         wait_shipped_site(&db, site, &client, Duration::from_secs(90)).await;
     }
 
@@ -1389,12 +1330,20 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
     }
 }
 
-/// [`wait_shipped`] for a hall other than `SITE`.
-async fn wait_shipped_site(db: &Path, site: &str, pg: &tokio_postgres::Client, limit: Duration) {
+/// [`wait_shipped`] for any hall; returns the hall's last sequence number.
+async fn wait_shipped_site(
+    db: &Path,
+    site: &str,
+    pg: &tokio_postgres::Client,
+    limit: Duration,
+) -> i64 {
     let store = Store::open_again(db).expect("store");
-    until("a hall's facts to reach PostgreSQL", limit, || {
+    let mut last = 0;
+    until("every fact to reach PostgreSQL", limit, || {
         let st = store.outbox_status(site).expect("outbox");
+        last = st.last_seq as i64;
         async move {
+            // (The centre may not have made its tables yet.)
             let got: Option<i64> = pg
                 .query_opt("SELECT last_seq FROM halls WHERE site = $1", &[&site])
                 .await
@@ -1405,4 +1354,5 @@ async fn wait_shipped_site(db: &Path, site: &str, pg: &tokio_postgres::Client, l
         }
     })
     .await;
+    last
 }
