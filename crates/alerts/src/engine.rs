@@ -474,6 +474,20 @@ impl AlertEngine {
                     },
                 );
             }
+            AlertKind::UplinkFailing => {
+                let failing = hall.uplink.failing();
+                out.insert(
+                    Target::default(),
+                    Sample {
+                        name: site_name,
+                        value: Some(hall.uplink.lag_events as f64),
+                        on: failing,
+                        calm: !failing,
+                        activity: None,
+                        ratings: None,
+                    },
+                );
+            }
             AlertKind::CameraDown => {
                 for cam in &hall.cameras {
                     let id = cam.camera.as_str();

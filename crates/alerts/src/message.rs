@@ -209,7 +209,7 @@ fn unit(kind: AlertKind) -> &'static str {
         AlertKind::PredictedWait => "minutes",
         AlertKind::CameraDown => "seconds",
         AlertKind::Satisfaction => "share",
-        AlertKind::StoreFailing => "records",
+        AlertKind::StoreFailing | AlertKind::UplinkFailing => "records",
     }
 }
 
@@ -262,6 +262,12 @@ pub fn title(n: &Notice, lang: Language) -> String {
         (Language::En, AlertKind::Satisfaction) => "Low satisfaction".into(),
         (Language::Vi, AlertKind::StoreFailing) => "Không ghi được dữ liệu".into(),
         (Language::En, AlertKind::StoreFailing) => "Event store refuses writes".into(),
+        (Language::Vi, AlertKind::UplinkFailing) => {
+            "Không gửi được số liệu về Trung tâm tỉnh".into()
+        }
+        (Language::En, AlertKind::UplinkFailing) => {
+            "Figures not reaching the province centre".into()
+        }
     }
 }
 
@@ -349,6 +355,14 @@ fn value_line(n: &Notice, lang: Language) -> String {
         ),
         (Language::En, AlertKind::StoreFailing) => format!(
             "Records waiting in memory: {} (full disk or write errors; see /healthz and the log)",
+            round(n.value.max(n.peak))
+        ),
+        (Language::Vi, AlertKind::UplinkFailing) => format!(
+            "Bản ghi chờ gửi về Trung tâm tỉnh: {} (đường truyền hoặc máy chủ tỉnh gặp sự cố; số liệu vẫn được giữ tại đây)",
+            round(n.value.max(n.peak))
+        ),
+        (Language::En, AlertKind::UplinkFailing) => format!(
+            "Records waiting for the province centre: {} (link or centre down; kept here meanwhile)",
             round(n.value.max(n.peak))
         ),
     }

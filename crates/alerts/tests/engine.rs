@@ -552,3 +552,45 @@ fn a_store_refusing_writes_is_alerted_with_the_records_waiting() {
     assert_eq!(events[0].target, Target::default(), "the whole hall");
     assert_eq!(events[1].peak, 290.0);
 }
+
+#[test]
+fn an_uplink_failing_for_five_minutes_is_alerted_with_the_facts_waiting() {
+    let rule = AlertRule {
+        severity: Severity::Warning,
+        for_s: 60.0,
+        clear_for_s: 10.0,
+        working_hours: false,
+        ..AlertRule::new("duong-truyen-tinh", AlertKind::UplinkFailing)
+    };
+    let mut e = engine(vec![rule]);
+    let t0 = MONDAY + 3.0 * H;
+    // The link drops at t0 + 100 and returns at t0 + 800: the oldest fact's age grows from
+    // then, and the uplink counts as failing once it passes 300 s.
+    let hall_at = |t: f64| {
+        let mut h = hall(0.0);
+        h.uplink.configured = true;
+        let down = t >= t0 + 100.0 && t < t0 + 800.0;
+        h.uplink.connected = !down;
+        h.uplink.lag_s = if down { t - (t0 + 100.0) } else { 0.0 };
+        h.uplink.lag_events = if down {
+            ((t - t0 - 100.0) / 10.0) as u64
+        } else {
+            0
+        };
+        h
+    };
+    let events = run(&mut e, t0, t0 + 1000.0, 10.0, hall_at);
+    assert_eq!(
+        kinds(&events),
+        [
+            (EventKind::Triggered, t0 + 470.0),
+            (EventKind::Resolved, t0 + 810.0)
+        ],
+        "failing after 300 s of lag, held for 60 s"
+    );
+    assert_eq!(events[0].value, 37.0, "facts waiting");
+    // A hall without an [uplink] never raises it.
+    let mut e = engine(vec![AlertRule::new("u", AlertKind::UplinkFailing)]);
+    let events = run(&mut e, t0, t0 + 1000.0, 10.0, |_| hall(0.0));
+    assert!(events.is_empty());
+}

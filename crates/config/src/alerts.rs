@@ -17,6 +17,7 @@
 //! | `camera_down` | camera not running | — | `camera`, or every camera when empty |
 //! | `satisfaction` | share of satisfied ratings over `window_s` (0..1), with at least `min_ratings` ratings | share, alert when below | the hall |
 //! | `store_failing` | the event store refuses writes (full disk, I/O errors); records wait in memory | — | the hall |
+//! | `uplink_failing` | the province centre has acknowledged nothing for 5 minutes while facts wait in the outbox (needs an `[uplink]`) | — | the hall |
 //!
 //! ```toml
 //! [alerts]
@@ -114,17 +115,20 @@ pub enum AlertKind {
     Satisfaction,
     /// The event store refusing writes (full disk, I/O errors): records wait in memory.
     StoreFailing,
+    /// The uplink to the province centre failing: facts waiting unacknowledged for 5 minutes.
+    UplinkFailing,
 }
 
 impl AlertKind {
     /// Every kind.
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 7] = [
         AlertKind::QueueLength,
         AlertKind::PredictedWait,
         AlertKind::CounterUnattended,
         AlertKind::CameraDown,
         AlertKind::Satisfaction,
         AlertKind::StoreFailing,
+        AlertKind::UplinkFailing,
     ];
 
     /// The name as written in the config and stored, e.g. `queue_length`.
@@ -136,6 +140,7 @@ impl AlertKind {
             AlertKind::CameraDown => "camera_down",
             AlertKind::Satisfaction => "satisfaction",
             AlertKind::StoreFailing => "store_failing",
+            AlertKind::UplinkFailing => "uplink_failing",
         }
     }
 
