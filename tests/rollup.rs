@@ -161,20 +161,15 @@ fn produce_from(store: &mut Store, t0: f64, i: u64) {
     }
 }
 
-/// The local date (Asia/Ho_Chi_Minh, UTC+7 all year) of Unix time `t`.
+/// The local date (Asia/Ho_Chi_Minh) of Unix time `t`, `YYYY-MM-DD`.
 fn local_day(t: f64) -> String {
-    let days = ((t + 7.0 * 3600.0) / 86_400.0).floor() as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    use chrono::TimeZone;
+    chrono_tz::Asia::Ho_Chi_Minh
+        .timestamp_opt(t.floor() as i64, 0)
+        .single()
+        .expect("a representable time")
+        .date_naive()
+        .to_string()
 }
 
 async fn pg_client(pg: &Postgres) -> tokio_postgres::Client {

@@ -71,6 +71,12 @@ pub struct NatsConfig {
     /// The password of `user`.
     #[serde(default)]
     pub password: String,
+    /// A NATS credentials file (`.creds`).
+    #[serde(default)]
+    pub credentials_file: String,
+    /// A PEM file of the certificate authority of the NATS server (TLS required).
+    #[serde(default)]
+    pub tls_ca_file: String,
     /// Subject prefix, as the halls' `uplink.subject_prefix`.
     #[serde(default = "default_prefix")]
     pub subject_prefix: String,

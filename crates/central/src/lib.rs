@@ -506,25 +506,17 @@ impl Central {
 
 /// Connects to the centre's NATS servers (retrying in the background until they answer).
 pub async fn connect_nats(cfg: &config::NatsConfig) -> Result<async_nats::Client, CentralError> {
-    let mut opts = async_nats::ConnectOptions::new()
-        .name("hallwatch-central")
-        .connection_timeout(Duration::from_secs(5))
-        .retry_on_initial_connect();
-    if !cfg.token.is_empty() {
-        opts = opts.token(cfg.token.clone());
-    }
-    if !cfg.user.is_empty() {
-        opts = opts.user_and_password(cfg.user.clone(), cfg.password.clone());
-    }
-    let addrs: Vec<async_nats::ServerAddr> = cfg
-        .servers
-        .iter()
-        .map(|s| s.parse::<async_nats::ServerAddr>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| nats("reading the server URLs")(e.to_string()))?;
-    opts.connect(addrs)
-        .await
-        .map_err(|e| nats("connecting")(e.to_string()))
+    hallwatch_uplink::connect_nats(&hallwatch_uplink::NatsConnection {
+        servers: &cfg.servers,
+        token: &cfg.token,
+        user: &cfg.user,
+        password: &cfg.password,
+        credentials_file: &cfg.credentials_file,
+        tls_ca_file: &cfg.tls_ca_file,
+        name: "hallwatch-central".into(),
+    })
+    .await
+    .map_err(nats("connecting"))
 }
 
 /// Runs the centre until `shutdown` turns true: the durable consumer writing facts into
@@ -571,13 +563,10 @@ async fn consume(
     let mut central = Central::connect(&cfg.postgres.url, &cfg.halls).await?;
     let js = jetstream::new(client.clone());
     let stream = js
-        .get_or_create_stream(jetstream::stream::Config {
-            name: cfg.nats.stream.clone(),
-            subjects: vec![format!("{}.facts.>", cfg.nats.subject_prefix)],
-            storage: jetstream::stream::StorageType::File,
-            duplicate_window: Duration::from_secs(120),
-            ..Default::default()
-        })
+        .get_or_create_stream(hallwatch_uplink::stream_config(
+            &cfg.nats.stream,
+            &cfg.nats.subject_prefix,
+        ))
         .await
         .map_err(|e| nats("making the stream")(e.to_string()))?;
     let consumer = stream

@@ -185,10 +185,7 @@ pub fn run(
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
     let cfg = CentralConfig::load(central_toml).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (y, m) = month
-        .split_once('-')
-        .and_then(|(y, m)| Some((y.parse::<i32>().ok()?, m.parse::<u32>().ok()?)))
-        .filter(|(_, m)| (1..=12).contains(m))
+    let hallwatch_report::Month { year: y, month: m } = hallwatch_report::Month::parse(month)
         .with_context(|| format!("--month {month}: expected YYYY-MM, e.g. 2026-10"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

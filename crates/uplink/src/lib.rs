@@ -295,45 +295,21 @@ impl Publisher {
     }
 
     async fn connect(&self) -> Result<async_nats::Client, UplinkError> {
-        let servers = self.cfg.servers.join(",");
-        let err = |detail: String| UplinkError::Connect {
-            servers: servers.clone(),
+        let c = &self.cfg;
+        connect_nats(&NatsConnection {
+            servers: &c.servers,
+            token: &c.token,
+            user: &c.user,
+            password: &c.password,
+            credentials_file: &c.credentials_file,
+            tls_ca_file: &c.tls_ca_file,
+            name: format!("hallwatch-{}", self.site),
+        })
+        .await
+        .map_err(|detail| UplinkError::Connect {
+            servers: c.servers.join(","),
             detail,
-        };
-        let mut opts = async_nats::ConnectOptions::new()
-            .name(format!("hallwatch-{}", self.site))
-            .connection_timeout(Duration::from_secs(5))
-            .retry_on_initial_connect();
-        if !self.cfg.token.is_empty() {
-            opts = opts.token(self.cfg.token.clone());
-        }
-        if !self.cfg.user.is_empty() {
-            opts = opts.user_and_password(self.cfg.user.clone(), self.cfg.password.clone());
-        }
-        if !self.cfg.credentials_file.is_empty() {
-            opts = opts
-                .credentials_file(&self.cfg.credentials_file)
-                .await
-                .map_err(|e| {
-                    err(format!(
-                        "credentials_file {}: {e}",
-                        self.cfg.credentials_file
-                    ))
-                })?;
-        }
-        if !self.cfg.tls_ca_file.is_empty() {
-            opts = opts
-                .add_root_certificates(PathBuf::from(&self.cfg.tls_ca_file))
-                .require_tls(true);
-        }
-        let addrs: Vec<async_nats::ServerAddr> = self
-            .cfg
-            .servers
-            .iter()
-            .map(|s| s.parse::<async_nats::ServerAddr>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| err(e.to_string()))?;
-        opts.connect(addrs).await.map_err(|e| err(e.to_string()))
+        })
     }
 
     /// Ships until `shutdown` turns true: connects (retrying), makes sure the stream exists,
@@ -428,18 +404,12 @@ impl Publisher {
             .timeout(ack_timeout)
             .build(client.clone());
         if !*stream_ready {
-            js.get_or_create_stream(jetstream::stream::Config {
-                name: self.cfg.stream.clone(),
-                subjects: vec![format!("{}.facts.>", self.cfg.subject_prefix)],
-                storage: jetstream::stream::StorageType::File,
-                duplicate_window: Duration::from_secs(120),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| UplinkError::Stream {
-                stream: self.cfg.stream.clone(),
-                detail: e.to_string(),
-            })?;
+            js.get_or_create_stream(stream_config(&self.cfg.stream, &self.cfg.subject_prefix))
+                .await
+                .map_err(|e| UplinkError::Stream {
+                    stream: self.cfg.stream.clone(),
+                    detail: e.to_string(),
+                })?;
             *stream_ready = true;
         }
         let st = self.refresh().await?;
@@ -560,6 +530,70 @@ impl Publisher {
             }
             Err(e) => tracing::debug!(error = %e, "uplink: live state not published"),
         }
+    }
+}
+
+/// How to reach NATS: the connection fields of a hall's `[uplink]` and of the centre's
+/// `[nats]`, which connect alike.
+pub struct NatsConnection<'a> {
+    /// `nats://` or `tls://` URLs.
+    pub servers: &'a [String],
+    /// A token, or empty.
+    pub token: &'a str,
+    /// A user (with `password`), or empty.
+    pub user: &'a str,
+    /// The user's password.
+    pub password: &'a str,
+    /// A `.creds` file, or empty.
+    pub credentials_file: &'a str,
+    /// A PEM file of the server's certificate authority (TLS required), or empty.
+    pub tls_ca_file: &'a str,
+    /// The client name the server shows.
+    pub name: String,
+}
+
+/// Connects (a 5 s timeout per attempt; retried in the background by the client while the
+/// servers are unreachable at first); the error says what is wrong with the settings.
+pub async fn connect_nats(c: &NatsConnection<'_>) -> Result<async_nats::Client, String> {
+    let mut opts = async_nats::ConnectOptions::new()
+        .name(c.name.clone())
+        .connection_timeout(Duration::from_secs(5))
+        .retry_on_initial_connect();
+    if !c.token.is_empty() {
+        opts = opts.token(c.token.to_string());
+    }
+    if !c.user.is_empty() {
+        opts = opts.user_and_password(c.user.to_string(), c.password.to_string());
+    }
+    if !c.credentials_file.is_empty() {
+        opts = opts
+            .credentials_file(c.credentials_file)
+            .await
+            .map_err(|e| format!("credentials_file {}: {e}", c.credentials_file))?;
+    }
+    if !c.tls_ca_file.is_empty() {
+        opts = opts
+            .add_root_certificates(PathBuf::from(c.tls_ca_file))
+            .require_tls(true);
+    }
+    let addrs: Vec<async_nats::ServerAddr> = c
+        .servers
+        .iter()
+        .map(|s| s.parse::<async_nats::ServerAddr>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    opts.connect(addrs).await.map_err(|e| e.to_string())
+}
+
+/// The JetStream stream of the facts, as both the halls and the centre make it when missing:
+/// subjects `<prefix>.facts.>`, file storage, a 2-minute duplicate window.
+pub fn stream_config(name: &str, prefix: &str) -> jetstream::stream::Config {
+    jetstream::stream::Config {
+        name: name.to_string(),
+        subjects: vec![format!("{prefix}.facts.>")],
+        storage: jetstream::stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
     }
 }
 
