@@ -30,6 +30,8 @@ function renderLeague() {
       el("td", {}, String(h.abandoned)),
       el("td", {}, fmtPct(h.satisfied_share)),
       el("td", {}, fmtPct(h.on_time_rate)),
+      el("td", {}, fmtPct(h.camera_uptime)),
+      el("td", {}, h.score_766 === null || h.score_766 === undefined ? "–" : h.score_766.toLocaleString(hwLang() === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 })),
       el("td", { class: h.gaps > 0 ? "bad" : "" }, freshness(h.received_age_s)));
     row.querySelector("a").addEventListener("click", (ev) => { ev.preventDefault(); openHall(h); });
     body.append(row);
@@ -53,6 +55,7 @@ function renderDrill() {
       el("td", {}, fmtPct(d.within_target)),
       el("td", {}, String(d.served)),
       el("td", {}, fmtPct(d.satisfied_share)),
+      el("td", {}, fmtPct(d.camera_uptime)),
       el("td", { class: c === false ? "bad" : "" },
         c === undefined ? "–" : t(c ? "province.yes" : "province.no"))));
   }

@@ -1094,6 +1094,188 @@ async fn the_league_table_matches_each_halls_own_monthly_review() {
     central.stop().await;
 }
 
+/// `hallwatch simulate --hall` for three halls with an [uplink]: each simulated hall (the
+/// virtual camera's detections through the real tracker, zones and store, its tickets and
+/// ratings through the API's checks) ships itself to the centre, and each hall's league row
+/// equals its own monthly review. One hall's camera then goes down for 90 minutes on a day
+/// already shipped: the hall's publisher re-computes that day, and the centre's camera uptime
+/// follows the hall's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_simulated_halls_reach_the_league_as_their_own_monthly_reviews() {
+    use hallwatch_tests::{hallwatch_exe, toml_str};
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = Postgres::start();
+    let nats = Nats::start(dir.path());
+    let (central, _) = start_central(central_cfg(&nats, &pg));
+    let client = pg_client(&pg).await;
+    let sites = ["xa-an-phu", "xa-binh-my", "phuong-tan-dinh"];
+    let mut halls = Vec::new();
+    for (i, site) in sites.iter().enumerate() {
+        let hall = dir.path().join(site);
+        std::fs::create_dir_all(&hall).expect("hall dir");
+        // The simulated hall's own config, with an uplink added as an operator would.
+        let text = hallwatch_sim::HALL_TOML.replacen(
+            "id = \"sim-hall\"",
+            &format!("id = \"{site}\""),
+            1,
+        ) + &format!(
+            "\n[storage]\ndata_dir = {}\n\n[uplink]\nservers = [\"{}\"]\nack_timeout_s = 3\n",
+            toml_str(&hall.join("data").display().to_string()),
+            nats.url()
+        );
+        std::fs::write(hall.join("hall.toml"), text).expect("hall.toml");
+        let hall_arg = hall.clone();
+        let seed = (i + 1).to_string();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(hallwatch_exe())
+                .args(["simulate", "--days", "4", "--start", "2026-11-02", "--seed"])
+                .arg(&seed)
+                .arg("--hall")
+                .arg(&hall_arg)
+                .args(["--ship-timeout-s", "120"])
+                .env("HALLWATCH_LOG", "warn")
+                .output()
+        })
+        .await
+        .expect("join")
+        .expect("hallwatch simulate");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success() && stdout.contains("shipped to the province centre"),
+            "{site}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        halls.push((site, hall));
+    }
+    // The same folder again is refused: a second run would mix two simulations.
+    let again = std::process::Command::new(hallwatch_exe())
+        .args(["simulate", "--days", "1", "--hall"])
+        .arg(&halls[0].1)
+        .output()
+        .expect("simulate again");
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds an event store"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // Hall 2's camera down 09:00-10:30 on Tuesday 3 November, found after the day shipped.
+    let (site2, hall2) = (&halls[1].0, &halls[1].1);
+    let cfg2 = hallwatch_config::Config::load(&hall2.join("hall.toml")).expect("hall config");
+    let db2 = hall2.join("data/hallwatch.db");
+    let nov3_9h = 1_793_466_000.0 + 2.0 * 86_400.0 + 9.0 * 3600.0;
+    {
+        let mut store = Store::open_again(&db2).expect("store");
+        store
+            .insert(
+                site2,
+                &[Record::CameraDowntime(hallwatch_store::DowntimeInterval {
+                    camera: CameraId::new("sim-sanh"),
+                    start: nov3_9h,
+                    end: Some(nov3_9h + 5400.0),
+                    reason: "mất tín hiệu".into(),
+                })],
+            )
+            .expect("outage");
+    }
+    let p = Publisher::build(PublisherOptions {
+        site: site2.to_string(),
+        store: db2.clone(),
+        config: uplink(&nats),
+        timezone: "Asia/Ho_Chi_Minh".into(),
+    })
+    .expect("publisher")
+    .with_camera_days({
+        let cfg = cfg2.clone();
+        std::sync::Arc::new(move |store: &Store, from: f64, to: f64| {
+            hallwatch_report::camera_days(store, &cfg, from, to)
+                .map(|cams| {
+                    cams.into_iter()
+                        .map(|c| hallwatch_uplink::CameraDay {
+                            camera: c.camera,
+                            open_s: c.open_s,
+                            down_s: c.down_s,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string())
+        })
+    });
+    let days: Vec<chrono::NaiveDate> = (2..=5)
+        .map(|d| chrono::NaiveDate::from_ymd_opt(2026, 11, d).expect("day"))
+        .collect();
+    let changed = p.summarise_days(days).await.expect("summarise");
+    assert!(
+        changed >= 1,
+        "the outage changes Tuesday's camera day and digest"
+    );
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(p.run(rx));
+    wait_shipped_site(&db2, site2, &client, Duration::from_secs(60)).await;
+    let _ = tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+
+    let reader = hallwatch_central::Central::connect(&pg.url(), &[])
+        .await
+        .expect("reader");
+    let league = reader.league(2026, 11, 15.0 * 60.0).await.expect("league");
+    for (site, hall) in &halls {
+        let cfg = hallwatch_config::Config::load(&hall.join("hall.toml")).expect("hall config");
+        let store = Store::open_again(hall.join("data/hallwatch.db")).expect("store");
+        let month = hallwatch_report::hall_month(&store, &cfg, 1_793_466_000.0, 1_796_058_000.0)
+            .expect("the hall's own month");
+        let row = league
+            .iter()
+            .find(|r| r.site == **site)
+            .expect("league row");
+        let cam = month.waits.camera.as_ref().expect("waits");
+        let close = |a: Option<f64>, b: f64, what: &str| {
+            let a = a.unwrap_or(f64::NAN);
+            assert!(
+                (a - b).abs() < 1e-9,
+                "{site} {what}: centre {a} vs hall {b}"
+            );
+        };
+        assert!(
+            cam.count > 300,
+            "{site}: four days of waits ({})",
+            cam.count
+        );
+        assert_eq!(row.waits as usize, cam.count, "{site} waits");
+        close(row.wait_p50_s, cam.p50_s, "median wait");
+        close(row.wait_p90_s, cam.p90_s, "p90 wait");
+        close(row.within_target, cam.within_target, "share within target");
+        assert_eq!(row.served as u64, month.served, "{site} Lượt phục vụ");
+        assert_eq!(row.abandoned as u64, month.abandoned, "{site} abandoned");
+        assert_eq!(row.ratings as u64, month.ratings.total(), "{site} ratings");
+        close(
+            row.satisfied_share,
+            month.ratings.satisfied_share().expect("ratings"),
+            "Mức độ hài lòng",
+        );
+        let uptime = month.uptime.expect("the hall's camera uptime");
+        close(row.camera_uptime, uptime, "camera uptime");
+        if *site == *site2 {
+            // 1.5 h of November's 21 working days x 7.5 h (07:30-11:30, 13:30-17:00): the
+            // review counts the month's opening hours, and the simulation summarised them all.
+            close(Some(uptime), 1.0 - 1.5 / 157.5, "the outage's share");
+        } else {
+            close(Some(uptime), 1.0, "no outage");
+        }
+    }
+    let days = reader
+        .hall_days(site2, 2026, 11, 900.0)
+        .await
+        .expect("hall days");
+    let tuesday = days.iter().find(|d| d.day == "2026-11-03").expect("3 Nov");
+    assert!(
+        (tuesday.camera_uptime.expect("uptime") - (1.0 - 1.5 / 7.5)).abs() < 1e-9,
+        "{tuesday:?}"
+    );
+    central.stop().await;
+}
+
 /// The province page in headless Chromium against `hallwatch central`: a viewer of the
 /// centre logs in, reads the league table of three halls, opens one hall's days, switches to
 /// English. Screenshots `province_vi.png`, `province_en.png` in the artifacts folder.
@@ -1170,6 +1352,116 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         wait_shipped_site(&db, site, &client, Duration::from_secs(90)).await;
     }
 
+    // Each commune's Decision 766 scores: a bad file is refused whole with its lines named,
+    // a good one imported by the CLI, one more row by an admin through the API.
+    let import = |file: &Path| {
+        Command::new(hallwatch_exe())
+            .args(["central", "--config"])
+            .arg(&central_toml)
+            .arg("--import-766")
+            .arg(file)
+            .output()
+            .expect("hallwatch central --import-766")
+    };
+    let bad = dir.path().join("bad-766.csv");
+    std::fs::write(
+        &bad,
+        "site,month,total\nxa-an-phu,2026-11,120\nxa-binh-my,2026-1,80\n",
+    )
+    .expect("csv");
+    let out = import(&bad);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("line 2: total: '120' is not a score between 0 and 100")
+            && err.contains("line 3: month: '2026-1' is not YYYY-MM")
+            && err.contains("nothing imported"),
+        "{err}"
+    );
+    let stranger = dir.path().join("stranger-766.csv");
+    std::fs::write(&stranger, "site,month,total\nxa-khong-co,2026-11,80\n").expect("csv");
+    let out = import(&stranger);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("site 'xa-khong-co' (2026-11) is not a hall of this centre"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&client, "SELECT count(*) FROM scores_766").await, 0);
+    let good = dir.path().join("diem-766-thang-11.csv");
+    std::fs::write(
+        &good,
+        "site;month;total;cong_khai;tien_do;truc_tuyen;hai_long;so_hoa\n\
+         xa-an-phu;2026-11;\"88,5\";17;19;\"20,5\";16;16\n\
+         xa-binh-my;2026-11;72;;;;;\n",
+    )
+    .expect("csv");
+    let out = import(&good);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("imported 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut add = Command::new(hallwatch_exe())
+        .args([
+            "user",
+            "add",
+            "quan-tri",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--data-dir",
+        ])
+        .arg(&central_data)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("hallwatch user add");
+    writeln!(add.stdin.take().expect("stdin"), "mat-khau-quan-tri-1").expect("password");
+    assert!(add.wait().expect("user add").success());
+    let base: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let session = |user: &str, password: &str| {
+        let login = hallwatch_tests::http::post_json(
+            base,
+            "/api/v1/login",
+            &[],
+            &format!(r#"{{"username":"{user}","password":"{password}"}}"#),
+        );
+        assert_eq!(login.status, 200, "{}", login.body);
+        let cookie = login
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next().map(String::from))
+            .expect("session cookie");
+        let me: serde_json::Value = serde_json::from_str(&login.body).expect("json");
+        (cookie, me["csrf_token"].as_str().expect("csrf").to_string())
+    };
+    let scores_csv = "site,month,total\nphuong-tan-dinh,2026-11,91.5\n";
+    let (cookie, csrf) = session("so-noi-vu", "mat-khau-tinh-1");
+    let r = hallwatch_tests::http::post_json(
+        base,
+        "/api/v1/province/scores-766",
+        &[("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())],
+        scores_csv,
+    );
+    assert_eq!(r.status, 403, "a viewer does not import scores: {}", r.body);
+    let (cookie, csrf) = session("quan-tri", "mat-khau-quan-tri-1");
+    let r = hallwatch_tests::http::post_json(
+        base,
+        "/api/v1/province/scores-766",
+        &[("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())],
+        "site,month,total\nphuong-tan-dinh,2026-11,abc\n",
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("line 2: total: 'abc'"), "{}", r.body);
+    let r = hallwatch_tests::http::post_json(
+        base,
+        "/api/v1/province/scores-766",
+        &[("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())],
+        scores_csv,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"imported\":1"), "{}", r.body);
+
     let shots = artifacts_dir();
     let profile = tempfile::tempdir().expect("profile");
     let script = manifest_dir().join("support/province_e2e.js");
@@ -1245,7 +1537,18 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         );
         assert_eq!(cells[2], l.waits.to_string().as_str(), "{row}");
         assert_eq!(cells[6], l.served.to_string().as_str(), "{row}");
+        let score = match site {
+            "xa-an-phu" => "88,5",
+            "xa-binh-my" => "72",
+            _ => "91,5",
+        };
+        assert_eq!(
+            cells[11], score,
+            "Điểm QĐ 766 in Vietnamese notation: {row}"
+        );
     }
+    let an_phu = league.iter().find(|x| x.site == "xa-an-phu").expect("row");
+    assert_eq!(an_phu.score_766, Some(88.5));
     let days = r["days"].as_array().expect("days");
     assert_eq!(days.len(), 30, "a day per day of November: {r}");
     let complete: Vec<&str> = r["complete_en"]
@@ -1299,6 +1602,10 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         assert!(page.contains(name), "{name} in the review");
     }
     assert!(page.contains("Toàn tỉnh") && page.contains("Mức độ hài lòng"));
+    assert!(
+        page.contains("Điểm QĐ 766") && page.contains("<td>88.5</td>"),
+        "the imported Decision 766 score in the review"
+    );
     let review = reader
         .province_review(2026, 11, 900.0)
         .await
@@ -1320,6 +1627,11 @@ async fn the_province_page_shows_the_league_and_a_halls_days_in_both_languages()
         "the pooled median lies between the halls' medians: {total_p50} {p50s:?}"
     );
     assert!(page.contains(&format!("<td>{}</td>", review.total.waits)));
+    assert_eq!(
+        review.total.score_766,
+        Some((88.5 + 72.0 + 91.5) / 3.0),
+        "the province's score is the halls' mean"
+    );
     for p in publishers {
         p.stop().await;
     }

@@ -51,6 +51,12 @@ pub struct LeagueRow {
     pub received_age_s: Option<f64>,
     /// Facts found missing in the hall's sequence.
     pub gaps: i64,
+    /// Camera uptime: per camera `1 - down / open` over the days the hall reported, the mean
+    /// over its cameras (as the hall's monthly review counts it).
+    pub camera_uptime: Option<f64>,
+    /// The month's score under Decision 766/QĐ-TTg (out of 100), when imported
+    /// ([`Central::import_scores_766`]); the month the range starts in.
+    pub score_766: Option<f64>,
 }
 
 const LEAGUE_SQL: &str = r#"
@@ -73,7 +79,9 @@ SELECT b.site, b.name, b.commune,
        (l.body -> 'live' ->> 'waiting_now')::bigint,
        b.last_fact_t,
        extract(epoch FROM (now() - b.last_received))::float8,
-       b.gaps
+       b.gaps,
+       cu.uptime,
+       s.total
 FROM b
 CROSS JOIN LATERAL (
     SELECT count(*) AS waits,
@@ -106,7 +114,15 @@ CROSS JOIN LATERAL (
     WHERE d.site = b.site AND d.resolved >= b.t0 AND d.resolved < b.t1 AND NOT d.deleted
       AND d.due IS NOT NULL
 ) d
+CROSS JOIN LATERAL (
+    SELECT avg(1 - c.down / c.open) AS uptime FROM (
+        SELECT sum(c.open_s) AS open, sum(c.down_s) AS down FROM camera_days c
+        WHERE c.site = b.site AND c.day >= $1 AND c.day < $2 AND NOT c.deleted
+        GROUP BY c.camera HAVING sum(c.open_s) > 0
+    ) c
+) cu
 LEFT JOIN live_state l USING (site)
+LEFT JOIN scores_766 s ON s.site = b.site AND s.month = left($1, 7)
 ORDER BY b.site
 "#;
 
@@ -168,6 +184,8 @@ impl Central {
                 last_fact_t: r.get(14),
                 received_age_s: r.get(15),
                 gaps: r.get(16),
+                camera_uptime: r.get(17),
+                score_766: r.get(18),
             })
             .collect();
         out.sort_by(|x, y| x.site.cmp(&y.site));
@@ -194,6 +212,8 @@ pub struct HallDay {
     pub ratings: i64,
     /// Share satisfied.
     pub satisfied_share: Option<f64>,
+    /// Camera uptime that day (mean over the hall's cameras open that day).
+    pub camera_uptime: Option<f64>,
 }
 
 const DAYS_SQL: &str = r#"
@@ -220,10 +240,17 @@ r AS (
            avg((r.level <> 'dissatisfied')::int::float8) AS sat
     FROM b JOIN ratings r ON r.site = $1 AND r.t >= b.t0 AND r.t < b.t1
     WHERE NOT r.deleted GROUP BY 1
+),
+c AS (
+    SELECT c.day, avg(1 - c.down_s / c.open_s) AS uptime
+    FROM b JOIN camera_days c ON c.site = $1
+        AND c.day >= (to_timestamp(b.t0) AT TIME ZONE b.timezone)::date::text
+        AND c.day < (to_timestamp(b.t1) AT TIME ZONE b.timezone)::date::text
+    WHERE NOT c.deleted AND c.open_s > 0 GROUP BY 1
 )
 SELECT day, coalesce(v.waits, 0), v.p50, v.p90, v.within, coalesce(v.served, 0),
-       coalesce(r.ratings, 0), r.sat
-FROM v FULL JOIN r USING (day)
+       coalesce(r.ratings, 0), r.sat, c.uptime
+FROM v FULL JOIN r USING (day) FULL JOIN c USING (day)
 ORDER BY day
 "#;
 
@@ -253,6 +280,7 @@ impl Central {
                 served: r.get(5),
                 ratings: r.get(6),
                 satisfied_share: r.get(7),
+                camera_uptime: r.get(8),
             })
             .collect())
     }
@@ -327,6 +355,8 @@ impl Central {
             dossiers_resolved: halls.iter().map(|h| h.dossiers_resolved).sum(),
             on_time_rate: weighted(|h| h.on_time_rate, |h| h.dossiers_resolved),
             gaps: halls.iter().map(|h| h.gaps).sum(),
+            camera_uptime: mean(halls.iter().filter_map(|h| h.camera_uptime)),
+            score_766: mean(halls.iter().filter_map(|h| h.score_766)),
             ..LeagueRow::default()
         };
         Ok(ProvinceReview {
@@ -335,4 +365,11 @@ impl Central {
             total,
         })
     }
+}
+
+/// The mean of the values (the province's camera uptime and Decision 766 score: each hall
+/// counts once).
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| sum / n as f64)
 }

@@ -1,7 +1,7 @@
 //! hallwatch-central: the province centre of the roll-up.
 //!
 //! Every commune hall ships its facts (visits, zone samples, outages, abandonments, tickets,
-//! ratings, dossiers, alerts) to a NATS JetStream stream (crate `hallwatch-uplink`). The centre
+//! ratings, dossiers, alerts, and per finished day its digests and camera days) to a NATS JetStream stream (crate `hallwatch-uplink`). The centre
 //! reads them through one durable pull consumer and writes them into PostgreSQL:
 //!
 //! - idempotently: each row carries the `(epoch, seq)` of the hall's change that wrote it and
@@ -14,7 +14,8 @@
 //!
 //! Main types: [`CentralConfig`] (`central.toml`), [`Central`] (a PostgreSQL connection with
 //! the schema migrated: [`Central::apply`] writes a batch of [`Fact`]s, [`Central::league`]
-//! reads the province league table), [`run`] (the consumer and the live-state subscriber,
+//! reads the province league table, [`Central::import_scores_766`] imports each commune's
+//! Decision 766 scores ([`scores`])), [`run`] (the consumer and the live-state subscriber,
 //! until shutdown), [`CentralStatus`], and the HTTP API ([`web::app`]).
 #![deny(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod completeness;
 pub mod config;
 pub mod league;
 mod schema;
+pub mod scores;
 pub mod web;
 
 pub use config::{CentralConfig, HallEntry};

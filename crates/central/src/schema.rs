@@ -130,6 +130,34 @@ CREATE INDEX dossiers_site_resolved ON dossiers (site, resolved) INCLUDE (due, d
 CREATE INDEX abandonments_site_t ON abandonments (site, t) INCLUDE (deleted);
 "#,
     },
+    Migration {
+        version: 4,
+        sql: r#"
+-- Each camera's working time against the hall's opening hours and its time without a picture,
+-- per finished local day, from the hall (which alone knows its hours): the camera uptime.
+CREATE TABLE camera_days (
+    site text NOT NULL, key text NOT NULL, epoch bigint NOT NULL, seq bigint NOT NULL,
+    deleted boolean NOT NULL DEFAULT false,
+    day text, camera text, open_s double precision, down_s double precision,
+    PRIMARY KEY (site, key)
+);
+-- Each commune's monthly score under Decision 766/QĐ-TTg as the national system publishes it,
+-- imported at the centre (not recomputed): the total out of 100 and its five groups.
+CREATE TABLE scores_766 (
+    site       text NOT NULL,
+    month      text NOT NULL,
+    total      double precision NOT NULL,
+    cong_khai  double precision,
+    tien_do    double precision,
+    truc_tuyen double precision,
+    hai_long   double precision,
+    so_hoa     double precision,
+    source     text NOT NULL,
+    imported   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, month)
+);
+"#,
+    },
 ];
 
 /// A fact kind: its table, the columns besides the common ones, and the partition column.
@@ -210,6 +238,12 @@ pub(crate) const KINDS: &[Kind] = &[
         name: "digest",
         table: "digests",
         columns: &["day", "fact", "count", "hash"],
+        partition: None,
+    },
+    Kind {
+        name: "camera_day",
+        table: "camera_days",
+        columns: &["day", "camera", "open_s", "down_s"],
         partition: None,
     },
     Kind {

@@ -15,6 +15,9 @@
 //!   sent digests for, checked against the centre's rows.
 //! - `POST /api/v1/province/halls/{site}/resend?day=YYYY-MM-DD` (reviewer): asks the hall to
 //!   send that day again; 503 when it does not answer.
+//! - `POST /api/v1/province/scores-766` (admin), body: the CSV of [`crate::scores`]: each
+//!   commune's monthly Decision 766 scores; `{"imported": n}`, or 400 listing every problem
+//!   (nothing imported).
 
 use crate::{Central, StatusHandle};
 use axum::extract::{Extension, Query};
@@ -90,7 +93,27 @@ pub fn routes(state: CentralState) -> Router<AppState> {
             "/api/v1/province/halls/{site}/resend",
             axum::routing::post(resend),
         )
+        .route(
+            "/api/v1/province/scores-766",
+            axum::routing::post(import_scores),
+        )
         .layer(Extension(state))
+}
+
+async fn import_scores(
+    Extension(s): Extension<CentralState>,
+    _: RequireRole<role::Admin>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let scores = crate::scores::parse_scores_766(&body)
+        .map_err(|errors| ApiError::BadRequest(errors.join("\n")))?;
+    match s.db.import_scores_766(&scores, "api").await {
+        Ok(n) => Ok(Json(serde_json::json!({ "imported": n })).into_response()),
+        Err(crate::scores::ImportError::Invalid(errors)) => {
+            Err(ApiError::BadRequest(errors.join("\n")))
+        }
+        Err(crate::scores::ImportError::Central(e)) => Err(internal(e)),
+    }
 }
 
 async fn health(Extension(s): Extension<CentralState>) -> Response {

@@ -83,3 +83,53 @@ pub fn run(config: &Path, seconds: Option<f64>) -> Result<ExitCode> {
         Err(_) => Err(anyhow::anyhow!("the consumer did not stop within 20 s")),
     }
 }
+
+/// `hallwatch central --config central.toml --import-766 FILE`: each commune's monthly
+/// Decision 766 scores into the centre's database; every problem of the file is listed and
+/// nothing is imported unless all rows are good.
+pub fn import_766(config: &Path, file: &Path) -> Result<ExitCode> {
+    let cfg = CentralConfig::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let scores = match hallwatch_central::scores::parse_scores_766(&text) {
+        Ok(s) => s,
+        Err(errors) => {
+            eprintln!("{}: nothing imported:", file.display());
+            for e in errors {
+                eprintln!("  {e}");
+            }
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let source = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let imported = runtime.block_on(async {
+        let db = Central::connect(&cfg.postgres.url, &cfg.halls)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        match db.import_scores_766(&scores, &source).await {
+            Ok(n) => Ok(Ok(n)),
+            Err(hallwatch_central::scores::ImportError::Invalid(errors)) => Ok(Err(errors)),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        }
+    })?;
+    match imported {
+        Ok(n) => {
+            println!("imported {n} Decision 766 scores from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{}: nothing imported:", file.display());
+            for e in errors {
+                eprintln!("  {e}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -103,13 +103,22 @@ fn hall_line(s: &HallSnapshot, p: &Prediction) -> String {
 
 /// Stores the visits as they open, end or are discarded, the abandonments, and a zone sample
 /// every 10 s of stream time.
-struct StoreSink {
+pub(crate) struct StoreSink {
     store: StoreWriter,
     zones: Vec<ZoneConfig>,
     next_sample: f64,
 }
 
 impl StoreSink {
+    /// A sink storing through `store` the visits and samples of `zones`.
+    pub(crate) fn new(store: StoreWriter, zones: Vec<ZoneConfig>) -> Self {
+        Self {
+            store,
+            zones,
+            next_sample: f64::NEG_INFINITY,
+        }
+    }
+
     fn persist(&self, camera: &CameraId, events: &[ZoneEvent]) {
         for e in events {
             let record = match e {
@@ -420,11 +429,7 @@ pub fn run_with(cfg: &Config, options: RunOptions) -> Result<ExitCode> {
     let health_now: Arc<Mutex<Vec<CameraHealth>>> = Arc::new(Mutex::new(ingest.health()));
     let analysis_restarts = analysis.restarts();
     let mut sinks = Sinks::default();
-    sinks.push(StoreSink {
-        store: store_writer.clone(),
-        zones: cfg.zones.clone(),
-        next_sample: f64::NEG_INFINITY,
-    });
+    sinks.push(StoreSink::new(store_writer.clone(), cfg.zones.clone()));
     sinks.push(LiveSink {
         figures: Arc::clone(&figures),
         hall: Arc::clone(&hall),

@@ -11,7 +11,7 @@
 use crate::run_cmd::{self, ServeOptions};
 use anyhow::{Context, Result};
 use hallwatch_config::{Config, HoursConfig};
-use hallwatch_service::{Intake, RatingInput, RatingSource, TicketEventInput, TimeInput};
+use hallwatch_service::Intake;
 use hallwatch_sim::{SimConfig, SimEvents, Simulator};
 use hallwatch_store::{NewUser, Role, Store, unix_seconds};
 use std::collections::HashMap;
@@ -272,66 +272,17 @@ impl Feeder {
     }
 
     fn apply(&mut self, events: SimEvents, now: f64) -> (usize, usize) {
-        let mut tickets = 0;
-        for e in &events.tickets {
-            let input = TicketEventInput {
-                event: e.event.as_str().into(),
-                number: e.number.clone(),
-                service: self
-                    .services
-                    .get(&e.service)
-                    .cloned()
-                    .unwrap_or_else(|| e.service.clone()),
-                counter: e.counter,
-                t: Some(TimeInput::Unix(e.t)),
-                day: None,
-            };
-            let stored = self
-                .intake
-                .ticket_event(&input, now)
-                .map_err(|e| e.to_string())
-                .and_then(|mut ev| {
-                    ev.source = "demo-simulator".into();
-                    self.store
-                        .apply_ticket_event(&self.site, &ev)
-                        .map_err(|e| e.to_string())
-                });
-            match stored {
-                Ok(_) => tickets += 1,
-                Err(err) => {
-                    tracing::warn!(ticket = %e.number, "simulated ticket event refused: {err}")
-                }
-            }
-        }
-        let mut ratings = 0;
-        let source = RatingSource {
-            device: "demo-rating-device".into(),
-            counter: None,
-        };
-        for r in &events.ratings {
-            let input = RatingInput {
-                level: Some(r.level.as_str().into()),
-                counter: Some(r.counter),
-                ticket: Some(r.ticket.clone()),
-                t: Some(TimeInput::Unix(r.t)),
-                client_id: Some(format!("sim-{}-{}", self.intake.local_day(r.t), r.ticket)),
-                ..RatingInput::default()
-            };
-            let stored = self
-                .intake
-                .rating(&input, &source, now)
-                .map_err(|e| e.to_string())
-                .and_then(|rating| {
-                    self.store
-                        .insert_rating(&self.site, &rating)
-                        .map_err(|e| e.to_string())
-                });
-            match stored {
-                Ok(_) => ratings += 1,
-                Err(err) => tracing::warn!(ticket = %r.ticket, "simulated rating refused: {err}"),
-            }
-        }
-        (tickets, ratings)
+        crate::sim_feed::feed(
+            &crate::sim_feed::FeedTarget {
+                intake: &self.intake,
+                site: &self.site,
+                services: &self.services,
+                source: "demo-simulator",
+            },
+            &mut self.store,
+            &events,
+            now,
+        )
     }
 
     /// Follows the wall clock every half second until `stop`.

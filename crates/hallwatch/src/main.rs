@@ -19,6 +19,8 @@ mod replay;
 mod report_cmd;
 mod run_cmd;
 mod sim_cmd;
+mod sim_feed;
+mod sim_hall;
 mod snapshot;
 mod user_cmd;
 
@@ -108,7 +110,8 @@ enum Command {
     /// writes tracks.txt (MOTChallenge), zone_counts.csv, zone_sessions.csv and summary.json.
     Replay(replay::ReplayArgs),
     /// Simulates a one-stop hall with ground truth: truth.csv, tickets.csv, ratings.csv,
-    /// queue_truth.csv, MOTChallenge detections of a virtual camera, manifest.json.
+    /// queue_truth.csv, MOTChallenge detections of a virtual camera, manifest.json (--out);
+    /// or a hall's config and event store as if hallwatch had watched it (--hall).
     Simulate(sim_cmd::SimulateArgs),
     /// Runs the tracker, zones, hall metrics and wait predictor over a simulated hall and prints
     /// their errors against its truth.
@@ -138,6 +141,11 @@ enum Command {
         /// Stop after this many seconds.
         #[arg(long)]
         seconds: Option<f64>,
+        /// Instead of running: import each commune's monthly Decision 766/QĐ-TTg scores from
+        /// this CSV (columns site, month, total, and optionally cong_khai, tien_do,
+        /// truc_tuyen, hai_long, so_hoa) into the centre's database, then exit.
+        #[arg(long, value_name = "CSV")]
+        import_766: Option<PathBuf>,
     },
     /// Runs every enabled camera of a config with live status until Ctrl-C (or all files end).
     Ingest {
@@ -221,7 +229,14 @@ fn run(command: Command) -> Result<ExitCode> {
             sim_cmd::eval_sim(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Central { config, seconds } => central_cmd::run(&config, seconds),
+        Command::Central {
+            config,
+            seconds,
+            import_766,
+        } => match import_766 {
+            Some(file) => central_cmd::import_766(&config, &file),
+            None => central_cmd::run(&config, seconds),
+        },
         Command::Run {
             config,
             seconds,

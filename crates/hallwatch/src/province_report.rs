@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Column headers, Vietnamese or English.
-fn headers(lang: Lang) -> [&'static str; 11] {
+fn headers(lang: Lang) -> [&'static str; 13] {
     match lang {
         Lang::En => [
             "Hall",
@@ -23,6 +23,8 @@ fn headers(lang: Lang) -> [&'static str; 11] {
             "Ratings",
             "Satisfaction",
             "On time",
+            "Camera uptime",
+            "Decision 766 score",
             "Missing facts",
         ],
         _ => [
@@ -36,6 +38,8 @@ fn headers(lang: Lang) -> [&'static str; 11] {
             "Lượt đánh giá",
             "Mức độ hài lòng",
             "Đúng hạn",
+            "Thời gian hoạt động camera",
+            "Điểm QĐ 766",
             "Số liệu thiếu",
         ],
     }
@@ -49,7 +53,7 @@ fn pct(x: Option<f64>) -> String {
     x.map_or("–".into(), |x| format!("{:.0}%", x * 100.0))
 }
 
-fn cells(r: &LeagueRow, name: &str) -> [String; 11] {
+fn cells(r: &LeagueRow, name: &str) -> [String; 13] {
     [
         name.to_string(),
         r.waits.to_string(),
@@ -61,6 +65,8 @@ fn cells(r: &LeagueRow, name: &str) -> [String; 11] {
         r.ratings.to_string(),
         pct(r.satisfied_share),
         pct(r.on_time_rate),
+        pct(r.camera_uptime),
+        r.score_766.map_or("–".into(), |x| format!("{x:.1}")),
         r.gaps.to_string(),
     ]
 }
@@ -84,11 +90,15 @@ pub fn html(r: &ProvinceReview, province: &str, lang: Lang) -> String {
     let (title, note) = match lang {
         Lang::En => (
             "Monthly review of the halls",
-            "Waits in minutes. The province row pools every hall's waits.",
+            "Waits in minutes. The province row pools every hall's waits; its camera uptime \
+             and Decision 766 score are the halls' mean. Decision 766 scores are imported as the \
+             national system publishes them.",
         ),
         _ => (
             "Báo cáo tháng các trung tâm",
-            "Thời gian chờ tính bằng phút. Dòng Toàn tỉnh gộp lượt chờ của mọi trung tâm.",
+            "Thời gian chờ tính bằng phút. Dòng Toàn tỉnh gộp lượt chờ của mọi trung tâm; \
+             thời gian hoạt động camera và điểm QĐ 766 là trung bình các trung tâm. Điểm QĐ 766 \
+             lấy theo kết quả của hệ thống quốc gia.",
         ),
     };
     let mut out = format!(
@@ -152,7 +162,7 @@ pub fn xlsx(r: &ProvinceReview, lang: Lang, path: &Path) -> Result<()> {
     for (i, (row, name)) in rows.iter().enumerate() {
         let y = (i + 1) as u32;
         ws.write(y, 0, name.as_str()).context("writing a row")?;
-        let nums: [Option<f64>; 10] = [
+        let nums: [Option<f64>; 12] = [
             Some(row.waits as f64),
             row.wait_p50_s.map(|s| s / 60.0),
             row.wait_p90_s.map(|s| s / 60.0),
@@ -162,6 +172,8 @@ pub fn xlsx(r: &ProvinceReview, lang: Lang, path: &Path) -> Result<()> {
             Some(row.ratings as f64),
             row.satisfied_share,
             row.on_time_rate,
+            row.camera_uptime,
+            row.score_766,
             Some(row.gaps as f64),
         ];
         for (c, v) in nums.iter().enumerate() {

@@ -141,7 +141,8 @@ pub fn run(cfg: Config, options: ServeOptions) -> Result<ExitCode> {
             timezone: cfg.site.timezone.clone(),
         })
         .context("starting the uplink ([uplink])")?
-        .with_live(live_rx);
+        .with_live(live_rx)
+        .with_camera_days(camera_days_of(&cfg));
         let status = publisher.status();
         uplink_health = Some(Arc::new(move || uplink_health_of(&status.get()))
             as Arc<dyn Fn() -> hallwatch_core::UplinkHealth + Send + Sync>);
@@ -249,5 +250,24 @@ fn live_summary(s: &HallState) -> serde_json::Value {
         "cameras": s.cameras.len(),
         "cameras_down": s.cameras.iter().filter(|c| c.is_down()).count(),
         "today": s.today,
+    })
+}
+
+/// The hall's camera uptime per day for the province centre: each camera's open and down
+/// seconds against `cfg`'s opening hours, as the monthly review counts them.
+pub(crate) fn camera_days_of(cfg: &Config) -> hallwatch_uplink::CameraDaysFn {
+    let cfg = cfg.clone();
+    Arc::new(move |store: &Store, from: f64, to: f64| {
+        hallwatch_report::camera_days(store, &cfg, from, to)
+            .map(|cams| {
+                cams.into_iter()
+                    .map(|c| hallwatch_uplink::CameraDay {
+                        camera: c.camera,
+                        open_s: c.open_s,
+                        down_s: c.down_s,
+                    })
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
     })
 }

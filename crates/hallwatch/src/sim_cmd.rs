@@ -21,9 +21,28 @@ pub struct SimulateArgs {
     /// Random seed: the same seed gives the same files, byte for byte.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output folder (created if missing).
+    /// Output folder for the run's files (created if missing).
+    #[arg(long, required_unless_present = "hall")]
+    pub out: Option<PathBuf>,
+    /// A hall folder: the simulated hall as if hallwatch had watched it. Its config
+    /// `DIR/hall.toml` (written if missing; an existing one is used as it is, so add an
+    /// [uplink] to it) and its event store (the config's data folder): the virtual camera's
+    /// detections through the real tracker, zones and store writer, the ticket events and
+    /// ratings through the API's checks. Then `hallwatch report --config DIR/hall.toml`
+    /// reviews the month. With an [uplink], the facts are shipped to the province centre
+    /// before the command ends.
     #[arg(long)]
-    pub out: PathBuf,
+    pub hall: Option<PathBuf>,
+    /// The hall id of a new `DIR/hall.toml` (default: sim-hall).
+    #[arg(long, requires = "hall")]
+    pub site: Option<String>,
+    /// First simulated day, local YYYY-MM-DD (default: the simulator config's, 2026-11-23); a
+    /// closed day starts at the next working day.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// With --hall and an [uplink]: how long to wait for the centre to acknowledge every fact.
+    #[arg(long, default_value_t = 300)]
+    pub ship_timeout_s: u64,
     /// Simulator settings (TOML; every field optional, defaults: a district hall with about
     /// 110 dossiers a day).
     #[arg(long)]
@@ -62,9 +81,27 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
     if let Some(fps) = a.fps {
         cfg.camera.fps = fps;
     }
+    if let Some(start) = &a.start {
+        cfg.start_date = start.clone();
+    }
+    if let Some(dir) = &a.hall {
+        crate::sim_hall::simulate_hall(
+            &cfg,
+            &crate::sim_hall::HallRun {
+                dir,
+                site: a.site.as_deref(),
+                seed: a.seed,
+                days: a.days,
+                ship_timeout: std::time::Duration::from_secs(a.ship_timeout_s),
+            },
+        )?;
+    }
+    let Some(out) = &a.out else {
+        return Ok(());
+    };
     let started = Instant::now();
     let mut sim = Simulator::new(&cfg, a.seed, a.days)?;
-    let m = write_run(&mut sim, &a.out)?;
+    let m = write_run(&mut sim, out)?;
     let c = &m.counts;
     println!(
         "simulated {} working days ({} to {}), seed {}: {} citizens ({} served, {} no-show, {} gave up), {} ticket events, {} ratings, {} frames with {} detections at {} fps -> {} ({:.1} s)",
@@ -81,7 +118,7 @@ pub fn simulate(a: &SimulateArgs) -> Result<()> {
         c.frames,
         c.detections,
         m.fps,
-        a.out.display(),
+        out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

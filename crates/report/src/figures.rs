@@ -305,17 +305,7 @@ pub fn hall_month(
             s.role = r.clone();
         }
     }
-    if config.cameras.is_empty() {
-        let mut cams: Vec<String> = loaded
-            .sessions
-            .iter()
-            .map(|s| s.camera.clone())
-            .chain(loaded.outages.iter().map(|o| o.camera.clone()))
-            .collect();
-        cams.sort();
-        cams.dedup();
-        loaded.cameras = cams;
-    }
+    cameras_of_store(config, &mut loaded);
     let series = agg.series(&loaded, &q)?;
     let mut m = HallMonth {
         from,
@@ -411,21 +401,7 @@ pub fn hall_month(
     let utils: Vec<f64> = m.counters.iter().filter_map(|c| c.utilisation).collect();
     m.utilisation = (!utils.is_empty()).then(|| utils.iter().sum::<f64>() / utils.len() as f64);
 
-    // Cameras.
-    let mut cams: BTreeMap<String, CameraFigures> = BTreeMap::new();
-    for r in rows(&series.uptime) {
-        let Some(cam) = r.get("camera").and_then(Value::as_str) else {
-            continue;
-        };
-        let e = cams.entry(cam.to_string()).or_default();
-        e.camera = cam.to_string();
-        e.open_s += num(&r, "open_s").unwrap_or(0.0);
-        e.down_s += num(&r, "down_s").unwrap_or(0.0);
-    }
-    for e in cams.values_mut() {
-        e.uptime = (e.open_s > 0.0).then(|| 1.0 - e.down_s / e.open_s);
-    }
-    m.cameras = cams.into_values().collect();
+    m.cameras = camera_figures(&series.uptime);
     let ups: Vec<f64> = m.cameras.iter().filter_map(|c| c.uptime).collect();
     m.uptime = (!ups.is_empty()).then(|| ups.iter().sum::<f64>() / ups.len() as f64);
 
@@ -576,4 +552,63 @@ fn agg_tz(config: &Config) -> Result<chrono_tz::Tz, ReportError> {
         .timezone
         .parse()
         .map_err(|_| ReportError::TimeZone(config.site.timezone.clone()))
+}
+
+/// Without cameras in the config (another site of the store), the cameras are those the rows
+/// name.
+fn cameras_of_store(config: &Config, loaded: &mut hallwatch_analytics::Loaded) {
+    if config.cameras.is_empty() {
+        let mut cams: Vec<String> = loaded
+            .sessions
+            .iter()
+            .map(|s| s.camera.clone())
+            .chain(loaded.outages.iter().map(|o| o.camera.clone()))
+            .collect();
+        cams.sort();
+        cams.dedup();
+        loaded.cameras = cams;
+    }
+}
+
+/// Each camera's open and down seconds summed over the buckets of an uptime series.
+fn camera_figures(uptime: &hallwatch_analytics::DataFrame) -> Vec<CameraFigures> {
+    let mut cams: BTreeMap<String, CameraFigures> = BTreeMap::new();
+    for r in rows(uptime) {
+        let Some(cam) = r.get("camera").and_then(Value::as_str) else {
+            continue;
+        };
+        let e = cams.entry(cam.to_string()).or_default();
+        e.camera = cam.to_string();
+        e.open_s += num(&r, "open_s").unwrap_or(0.0);
+        e.down_s += num(&r, "down_s").unwrap_or(0.0);
+    }
+    for e in cams.values_mut() {
+        e.uptime = (e.open_s > 0.0).then(|| 1.0 - e.down_s / e.open_s);
+    }
+    cams.into_values().collect()
+}
+
+/// Each camera's working time against the opening hours and its time without a picture over
+/// `[from, to)` (one local day, for the province centre's camera uptime): the same figures as
+/// [`hall_month`]'s cameras, summed the same way.
+pub fn camera_days(
+    store: &Store,
+    config: &Config,
+    from: f64,
+    to: f64,
+) -> Result<Vec<CameraFigures>, ReportError> {
+    let history = History::new(store, config)?;
+    let q = HistoryQuery {
+        from,
+        to,
+        period: Period::Day,
+        filter: Filter::default(),
+    };
+    let mut loaded = history.load(&q)?;
+    cameras_of_store(config, &mut loaded);
+    let uptime =
+        history
+            .aggregator()
+            .uptime(&loaded.cameras, &loaded.outages, Period::Day, from, to)?;
+    Ok(camera_figures(&uptime))
 }

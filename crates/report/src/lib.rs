@@ -25,7 +25,7 @@ mod xlsx;
 
 pub use figures::{
     CameraFigures, CounterFigures, DayFigures, DossierFigures, HallMonth, QueuePeak, RatingFigures,
-    TicketFigures, hall_month,
+    TicketFigures, camera_days, hall_month,
 };
 pub use format::Lang;
 pub use kpis::{KpiRow, Unit, kpi_rows};

@@ -289,6 +289,36 @@ impl Store {
             .map_err(|e| self.err("recording a digest", e))
     }
 
+    /// Records one camera's working time `open_s` and time without a picture `down_s` on the
+    /// finished local `day` (for the centre's camera uptime). Returns whether anything changed:
+    /// the same figures again (within a second) write nothing and ship nothing.
+    pub fn put_camera_day(
+        &mut self,
+        site: &str,
+        day: &str,
+        camera: &str,
+        open_s: f64,
+        down_s: f64,
+        now: f64,
+    ) -> Result<bool, StoreError> {
+        if !(open_s.is_finite() && down_s.is_finite() && open_s >= 0.0 && down_s >= 0.0) {
+            return Err(StoreError::InvalidRecord {
+                what: "camera day",
+                detail: format!("{camera} on {day}: open {open_s} s, down {down_s} s"),
+            });
+        }
+        self.conn
+            .execute(
+                "INSERT INTO camera_days (site, day, camera, open_s, down_s, computed) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (site, day, camera) DO UPDATE SET \
+                 open_s = excluded.open_s, down_s = excluded.down_s, computed = excluded.computed \
+                 WHERE abs(open_s - excluded.open_s) >= 1 OR abs(down_s - excluded.down_s) >= 1",
+                params![site, day, camera, open_s, down_s, now],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.err("recording a camera day", e))
+    }
+
     /// Queues again, for the centre, every fact of `site` dated in `[from, to)` (as
     /// [`Store::fact_keys`] dates them), in one transaction: the centre asked for them after
     /// finding a day incomplete. Each gets a new sequence number; the centre keeps one row per

@@ -21,7 +21,7 @@ pub(crate) struct Migration {
 }
 
 /// The newest schema version this build knows.
-pub(crate) const LATEST_VERSION: i64 = 5;
+pub(crate) const LATEST_VERSION: i64 = 6;
 
 /// All steps, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub(crate) const MIGRATIONS: &[Migration] = &[
@@ -480,6 +480,39 @@ CREATE TRIGGER outbox_digests_update AFTER UPDATE ON digests WHEN (SELECT enable
     INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
     VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'digest', NEW.day || '/' || NEW.kind, 0,
             unixepoch('subsec'), json_object('day', NEW.day, 'fact', NEW.kind, 'count', NEW.count, 'hash', NEW.hash));
+END;
+"#,
+    },
+    Migration {
+        version: 6,
+        sql: r#"
+-- Each camera's working time and time without a picture per finished local day (against the
+-- hall's opening hours, which only the hall knows), written by the uplink with the digests and
+-- shipped like any fact: the centre's league table sums them into each hall's camera uptime.
+CREATE TABLE camera_days (
+    site     TEXT NOT NULL,
+    day      TEXT NOT NULL,
+    camera   TEXT NOT NULL,
+    open_s   REAL NOT NULL,
+    down_s   REAL NOT NULL,
+    computed REAL NOT NULL,
+    PRIMARY KEY (site, day, camera)
+) STRICT;
+CREATE TRIGGER outbox_camera_days_insert AFTER INSERT ON camera_days WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'camera_day', NEW.day || '/' || NEW.camera, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'camera', NEW.camera, 'open_s', NEW.open_s, 'down_s', NEW.down_s));
+END;
+CREATE TRIGGER outbox_camera_days_update AFTER UPDATE ON camera_days WHEN (SELECT enabled FROM outbox_switch) BEGIN
+    INSERT INTO outbox_meta (site, epoch) SELECT NEW.site, CAST(unixepoch('subsec') * 1000 AS INTEGER)
+        WHERE NOT EXISTS (SELECT 1 FROM outbox_meta WHERE site = NEW.site);
+    UPDATE outbox_meta SET last_seq = last_seq + 1 WHERE site = NEW.site;
+    INSERT INTO outbox (site, seq, kind, key, deleted, t, payload)
+    VALUES (NEW.site, (SELECT last_seq FROM outbox_meta WHERE site = NEW.site), 'camera_day', NEW.day || '/' || NEW.camera, 0,
+            unixepoch('subsec'), json_object('day', NEW.day, 'camera', NEW.camera, 'open_s', NEW.open_s, 'down_s', NEW.down_s));
 END;
 "#,
     },

@@ -1456,3 +1456,67 @@ fn fact_keys_match_the_outbox_and_requeue_sends_a_day_again() {
     assert_eq!(again.len(), 8);
     assert!(again.iter().all(|e| e.seq > last));
 }
+
+#[test]
+fn the_outbox_carries_times_to_the_last_bit() {
+    // Unix times of a real day have about 7 digits after the point that matter to a wait's
+    // median; SQLite's json_object writes a REAL with 15 significant digits, which would cut
+    // them to 10 us and make the centre's waits differ from the hall's.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    store.set_outbox(true).unwrap();
+    let enter = 1_793_590_000.123_456_7_f64;
+    let exit = enter + 679.712_898_015_976;
+    let s = session(3, "cam1", "wait", ZoneRole::Waiting, enter, Some(exit));
+    store.insert(SITE, &[Record::Session(s)]).unwrap();
+    let e = store.outbox_after(SITE, 0, 10).unwrap();
+    let p: serde_json::Value = serde_json::from_str(&e[0].payload).unwrap();
+    assert_eq!(p["enter"].as_f64(), Some(enter), "{}", e[0].payload);
+    assert_eq!(p["exit"].as_f64(), Some(exit), "{}", e[0].payload);
+    assert_eq!(
+        p["duration"].as_f64(),
+        Some(exit - enter),
+        "{}",
+        e[0].payload
+    );
+}
+
+#[test]
+fn a_camera_day_ships_once_and_again_only_when_its_figures_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    store.set_outbox(true).unwrap();
+    assert!(
+        store
+            .put_camera_day(SITE, "2026-11-03", "cam1", 27_000.0, 0.0, 1.0)
+            .unwrap()
+    );
+    // The hourly summary again: nothing changes, nothing ships.
+    assert!(
+        !store
+            .put_camera_day(SITE, "2026-11-03", "cam1", 27_000.2, 0.0, 2.0)
+            .unwrap()
+    );
+    // An outage stored late changes the day.
+    assert!(
+        store
+            .put_camera_day(SITE, "2026-11-03", "cam1", 27_000.0, 5_400.0, 3.0)
+            .unwrap()
+    );
+    let e = store.outbox_after(SITE, 0, 10).unwrap();
+    assert_eq!(e.len(), 2);
+    assert!(
+        e.iter()
+            .all(|e| e.kind == "camera_day" && e.key == "2026-11-03/cam1")
+    );
+    let p: serde_json::Value = serde_json::from_str(&e[1].payload).unwrap();
+    assert_eq!(
+        (p["open_s"].as_f64(), p["down_s"].as_f64()),
+        (Some(27_000.0), Some(5_400.0))
+    );
+    assert!(
+        store
+            .put_camera_day(SITE, "2026-11-03", "cam1", f64::NAN, 0.0, 4.0)
+            .is_err()
+    );
+}

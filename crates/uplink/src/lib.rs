@@ -21,6 +21,11 @@
 //! acknowledgement, last error) for health, metrics and the dashboard. The live hall state is
 //! published on the plain subject `<prefix>.live.<site>` at most every `live_interval_s`
 //! ([`Publisher::with_live`]).
+//!
+//! Every hour, for the last week's finished local days, it writes each day's digests (count and
+//! SHA-256 of the keys per kind of fact) and, given [`Publisher::with_camera_days`], each
+//! camera's open and down seconds ([`CameraDay`]) into the outbox, shipped like any fact
+//! ([`Publisher::summarise_days`] does it for any days).
 #![deny(missing_docs)]
 
 use async_nats::jetstream;
@@ -132,6 +137,23 @@ pub struct PublisherOptions {
     pub timezone: String,
 }
 
+/// One camera's working time and time without a picture on one local day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CameraDay {
+    /// The camera id.
+    pub camera: String,
+    /// Seconds the hall was open that day.
+    pub open_s: f64,
+    /// Seconds of those the camera gave no picture.
+    pub down_s: f64,
+}
+
+/// Computes every camera's [`CameraDay`] over `[from, to)` (Unix seconds, one local day) from
+/// the hall's store: the hall's analytics against its opening hours, given to the publisher
+/// by the binary ([`Publisher::with_camera_days`]) so this crate needs no analytics.
+pub type CameraDaysFn =
+    Arc<dyn Fn(&Store, f64, f64) -> Result<Vec<CameraDay>, String> + Send + Sync>;
+
 /// Ships one site's outbox; see the crate docs.
 pub struct Publisher {
     site: String,
@@ -140,6 +162,7 @@ pub struct Publisher {
     store: Arc<Mutex<Store>>,
     status: StatusHandle,
     live: Option<watch::Receiver<serde_json::Value>>,
+    camera_days: Option<CameraDaysFn>,
 }
 
 fn now_s() -> f64 {
@@ -248,7 +271,15 @@ impl Publisher {
             store: Arc::new(Mutex::new(store)),
             status: StatusHandle::default(),
             live: None,
+            camera_days: None,
         })
+    }
+
+    /// Also ship each camera's working and down time per finished day (with the daily
+    /// digests), computed by `f`: the centre's camera uptime.
+    pub fn with_camera_days(mut self, f: CameraDaysFn) -> Publisher {
+        self.camera_days = Some(f);
+        self
     }
 
     /// Also publish the hall's live state (the latest value of `live`) on
@@ -627,15 +658,24 @@ impl Publisher {
     /// Writes the digests of the last [`DIGEST_DAYS`] finished local days (queued like facts
     /// when they changed). Returns how many changed.
     async fn write_digests(&self) -> Result<u64, UplinkError> {
+        let today = chrono::Utc::now().with_timezone(&self.tz).date_naive();
+        let days = (1..=DIGEST_DAYS)
+            .filter_map(|back| today.checked_sub_days(chrono::Days::new(back as u64)))
+            .collect();
+        self.summarise_days(days).await
+    }
+
+    /// Writes the daily digests (and, with [`Publisher::with_camera_days`], the camera days)
+    /// of the given finished local days into the outbox, to be shipped like any fact; the
+    /// publisher does it every hour for the last week on its own. Returns how many changed
+    /// (the same figures again ship nothing).
+    pub async fn summarise_days(&self, days: Vec<chrono::NaiveDate>) -> Result<u64, UplinkError> {
         let site = self.site.clone();
         let tz = self.tz;
+        let camera_days = self.camera_days.clone();
         self.blocking(move |s| {
-            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
             let mut changed = 0;
-            for back in 1..=DIGEST_DAYS {
-                let Some(day) = today.checked_sub_days(chrono::Days::new(back as u64)) else {
-                    continue;
-                };
+            for day in days {
                 let Some((from, to)) = day_bounds(tz, day) else {
                     continue;
                 };
@@ -647,6 +687,27 @@ impl Publisher {
                     let (n, hash) = digest(keys);
                     if s.put_digest(&site, &day.to_string(), kind, n, &hash, now_s())? {
                         changed += 1;
+                    }
+                }
+                let Some(f) = &camera_days else { continue };
+                match f(s, from, to) {
+                    Ok(cams) => {
+                        for c in cams {
+                            let day = day.to_string();
+                            if s.put_camera_day(
+                                &site,
+                                &day,
+                                &c.camera,
+                                c.open_s,
+                                c.down_s,
+                                now_s(),
+                            )? {
+                                changed += 1;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(%day, error = %e, "uplink: camera uptime not computed")
                     }
                 }
             }
